@@ -1,0 +1,51 @@
+"""YAML configs for fitting (`configs/fit/*.yaml`): spec, fit, sampling and batch settings."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from inredit.errors import InreditError
+from inredit.fit import FitConfig
+from inredit.fit_meshes import FitJob
+from inredit.geometry.sampling import SamplingConfig
+from inredit.inr.spec import INRSpec
+
+def _build(cls, values: dict | None, path: Path, section: str):
+    values = values or {}
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InreditError(f"unknown keys {unknown} in section '{section}' (known: {sorted(known)})", path)
+    return cls(**values)
+
+
+def load_fit_job(path: str | Path | None = None) -> FitJob:
+    """Read a fit config; `None` gives the defaults (`FitJob()`, mirrored by configs/fit/default.yaml)."""
+    if path is None:
+        return FitJob()
+    path = Path(path)
+    if not path.exists():
+        raise InreditError("config file not found", path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise InreditError(f"invalid YAML ({str(exc).splitlines()[0]})", path) from None
+    if not isinstance(data, dict):
+        raise InreditError("config must be a mapping with sections spec/fit/sampling", path)
+    unknown = sorted(set(data) - {"spec", "fit", "sampling", "batch_size", "metrics", "device"})
+    if unknown:
+        raise InreditError(f"unknown sections {unknown}", path)
+    try:
+        return FitJob(
+            spec=_build(INRSpec, data.get("spec"), path, "spec"),
+            fit=_build(FitConfig, data.get("fit"), path, "fit"),
+            sampling=_build(SamplingConfig, data.get("sampling"), path, "sampling"),
+            batch_size=int(data.get("batch_size", FitJob.batch_size)),
+            metrics=bool(data.get("metrics", True)),
+            device=str(data.get("device", "cpu")),
+        )
+    except TypeError as exc:
+        raise InreditError(f"bad value ({exc})", path) from None

@@ -1,0 +1,35 @@
+"""Metrics of an INR against a reference mesh (the bridge between `inr` and `geometry`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from inredit.errors import InreditError
+from inredit.geometry.mesh_io import Mesh
+from inredit.geometry.metrics import chamfer_and_normal_consistency, grid_points, iou
+from inredit.geometry.render import extract_mesh
+from inredit.geometry.sampling import MeshSDF
+from inredit.inr.torch_backend import evaluate_chunked, sdf_function
+from inredit.inr.weights import INRWeights
+
+IOU_RESOLUTION = 128
+MESH_RESOLUTION = 160
+
+
+def inr_occupancy(inr: INRWeights, resolution: int = IOU_RESOLUTION) -> np.ndarray:
+    """Inside/outside of each INR of the batch on the metric grid: `(B, R^3)` bool."""
+    points = torch.from_numpy(grid_points(resolution))
+    return (evaluate_chunked(inr, points) < 0).cpu().numpy()
+
+
+def inr_vs_mesh_metrics(inr: INRWeights, reference: Mesh) -> dict:
+    """IoU on a 128^3 grid, Chamfer-L1 and normal consistency of the marching-cubes surface."""
+    reference_occupancy = MeshSDF(reference.mesh, reference.watertight).occupancy(grid_points(IOU_RESOLUTION))
+    metrics = {"iou": iou(inr_occupancy(inr)[0], reference_occupancy)}
+    try:
+        surface = extract_mesh(sdf_function(inr), resolution=MESH_RESOLUTION)
+    except InreditError:  # no surface at all: the fit failed completely
+        return metrics | {"chamfer_l1": float("nan"), "normal_consistency": float("nan")}
+    chamfer, consistency = chamfer_and_normal_consistency(surface, reference.mesh)
+    return metrics | {"chamfer_l1": chamfer, "normal_consistency": consistency}
