@@ -1,0 +1,159 @@
+"""Batched fitting: independence of INRs in a batch, warm start, quality, resumable output."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+from inredit.errors import InreditError
+from inredit.fit import FitConfig, fit_batch, stack_samples
+from inredit.fit_meshes import FitJob, fit_meshes
+from inredit.geometry.mesh_io import from_trimesh
+from inredit.geometry.sampling import SamplingConfig, sample_sdf
+from inredit.inr.io import load_inr, save_inr
+from inredit.inr.spec import INRSpec
+from inredit.inr.torch_backend import forward
+from inredit.inr.weights import init_weights
+
+SMALL = INRSpec(width=16, n_hidden_layers=2, n_frequencies=4)
+FEW_SAMPLES = SamplingConfig(n_points=20_000)
+
+
+def shape_samples(mesh):
+    s = sample_sdf(from_trimesh(mesh), FEW_SAMPLES)
+    return s.points, s.sdf
+
+
+def test_each_inr_trains_as_if_alone():
+    a = shape_samples(trimesh.creation.icosphere(radius=0.6))
+    b = shape_samples(trimesh.creation.box(extents=(1.2, 0.5, 0.9)))
+    config = FitConfig(steps=60, points_per_step=256)
+    together = fit_batch(*stack_samples([a[0], b[0]], [a[1], b[1]]), SMALL, config).inr
+    alone = fit_batch(*stack_samples([b[0]], [b[1]]), SMALL, config).inr
+    for w_together, w_alone in zip(together.weights, alone.weights):
+        torch.testing.assert_close(w_together[1], w_alone[0], rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(together.weights[0][0], together.weights[0][1])
+
+
+def test_fit_learns_the_shape():
+    points, sdf = shape_samples(trimesh.creation.icosphere(radius=0.5))
+    result = fit_batch(*stack_samples([points], [sdf]), SMALL, FitConfig(steps=600, points_per_step=512))
+    probe = torch.tensor([[0.0, 0.0, 0.0], [0.95, 0.95, 0.95], [0.0, 0.0, 0.85]])
+    values = forward(result.inr, probe)[0]
+    assert values[0] < 0 < values[1]  # centre inside, corner outside
+    assert abs(values[2].item()) < 0.05  # a surface point of the (normalized) sphere
+    assert result.final_loss[0] < 0.01
+
+
+def test_warm_start_starts_from_given_weights_and_checks_spec():
+    points, sdf = shape_samples(trimesh.creation.icosphere(radius=0.5))
+    first = fit_batch(*stack_samples([points], [sdf]), SMALL, FitConfig(steps=300, points_per_step=512))
+    zero_steps = fit_batch(*stack_samples([points], [sdf]), SMALL, FitConfig(steps=0), init=first.inr)
+    for a, b in zip(zero_steps.inr.weights, first.inr.weights):
+        assert torch.equal(a, b)
+    with pytest.raises(InreditError, match="warm-start"):
+        fit_batch(*stack_samples([points], [sdf]), SMALL, FitConfig(steps=1), init=init_weights(INRSpec(), 1))
+
+
+def small_job(**kw):
+    return FitJob(spec=SMALL, fit=FitConfig(steps=150, points_per_step=256), sampling=FEW_SAMPLES, batch_size=2,
+                  metrics=False, **kw)
+
+
+def mesh_files(tmp_path, n=3):
+    paths = []
+    for i in range(n):
+        path = tmp_path / "meshes" / f"shape{i}.ply"
+        path.parent.mkdir(exist_ok=True)
+        trimesh.creation.box(extents=(1.0, 0.5 + 0.1 * i, 0.8)).export(path)
+        paths.append(path)
+    return paths
+
+
+def test_fit_meshes_writes_one_file_per_shape_and_resumes(tmp_path):
+    paths = mesh_files(tmp_path)
+    out = tmp_path / "out"
+    first = fit_meshes(paths, out, small_job())
+    assert [r.skipped for r in first] == [False] * 3
+    files = sorted(out.glob("*.safetensors"))
+    assert [f.stem for f in files] == ["shape0", "shape1", "shape2"]
+    inr, meta = load_inr(files[0], expected_spec=SMALL)
+    assert meta["source"]["sha256"] and meta["normalization"]["scale"] > 0
+
+    # simulate a job killed after its first file: delete the others, re-run -> only those refit
+    mtime = files[0].stat().st_mtime_ns
+    files[1].unlink()
+    files[2].write_bytes(b"half a file")  # a torn write from some other tool: refitted, not trusted
+    second = fit_meshes(paths, out, small_job())
+    assert [r.skipped for r in second] == [True, False, False]
+    assert files[0].stat().st_mtime_ns == mtime
+    load_inr(files[2])  # valid again
+
+
+def test_changed_source_mesh_is_refitted(tmp_path):
+    paths = mesh_files(tmp_path, 1)
+    out = tmp_path / "out"
+    fit_meshes(paths, out, small_job())
+    trimesh.creation.icosphere().export(paths[0])
+    assert fit_meshes(paths, out, small_job())[0].skipped is False
+
+
+def test_fit_metrics_are_recorded(tmp_path):
+    paths = mesh_files(tmp_path, 1)
+    job = dataclasses.replace(small_job(), metrics=True, fit=FitConfig(steps=400, points_per_step=512))
+    record = fit_meshes(paths, tmp_path / "out", job)[0]
+    assert 0.5 < record.metrics["iou"] <= 1.0
+    assert 0 < record.metrics["chamfer_l1"] < 0.1
+    assert 0 < record.metrics["normal_consistency"] <= 1.0
+
+
+def test_cli_fit_render_info(tmp_path, run_cli):
+    paths = mesh_files(tmp_path, 1)
+    config = tmp_path / "fit.yaml"
+    config.write_text(
+        "spec: {width: 16, n_hidden_layers: 2, n_frequencies: 4}\n"
+        "fit: {steps: 100, points_per_step: 256}\nsampling: {n_points: 20000}\nbatch_size: 4\n"
+    )
+    code, out, err = run_cli("fit", *paths, "--out", tmp_path / "inrs", "--config", config, "--no-metrics")
+    assert code == 0, err
+    assert "shape0" in out and "fitted" in out
+    code, out, err = run_cli("fit", *paths, "--out", tmp_path / "inrs", "--config", config, "--no-metrics")
+    assert code == 0 and "skipped" in out
+    inr_file = tmp_path / "inrs" / "shape0.safetensors"
+    code, out, err = run_cli("render", inr_file, "--out", tmp_path / "renders", "--mesh", "--resolution", "48",
+                             "--views", "2", "--mesh-resolution", "48")
+    assert code == 0, err
+    png = tmp_path / "renders" / "shape0.png"
+    assert png.stat().st_size > 0 and (tmp_path / "renders" / "shape0.glb").stat().st_size > 0
+    from PIL import Image
+
+    image = np.asarray(Image.open(png))
+    assert image.shape[0] == 48 and image.std() > 5  # something was drawn
+    code, out, err = run_cli("info", inr_file)
+    assert code == 0 and '"width": 16' in out and "sha256" in out
+
+
+def test_config_rejects_unknown_keys(tmp_path, run_cli):
+    config = tmp_path / "bad.yaml"
+    config.write_text("fit: {stepz: 3}\n")
+    code, _, err = run_cli("fit", tmp_path / "x.obj", "--out", tmp_path, "--config", config)
+    assert code == 2 and "stepz" in err and "bad.yaml" in err
+
+
+def test_default_config_file_matches_code_defaults():
+    from pathlib import Path
+
+    from inredit.config import load_fit_job
+
+    path = Path(__file__).resolve().parent.parent / "configs" / "fit" / "default.yaml"
+    assert load_fit_job(path) == FitJob()
+
+
+def test_demo_writes_inr_renders_mesh_and_prints_metrics(tmp_path, run_cli):
+    code, out, err = run_cli("demo", "--out", tmp_path, "--steps", "300")
+    assert code == 0, err
+    for name in ("mug.safetensors", "mug.png", "mug.glb", "mug_vs_source.png"):
+        assert (tmp_path / name).stat().st_size > 1000, name
+    assert "iou" in out and "mug" in out
