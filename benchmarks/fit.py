@@ -1,0 +1,118 @@
+"""Fitting benchmark: quality per spec on the shipped shapes, and batched-fitting throughput.
+
+    .venv/bin/python benchmarks/fit.py            # full run (~10 min on 2 CPU cores)
+    .venv/bin/python benchmarks/fit.py --quick    # smoke run with few steps
+
+Prints markdown tables (and writes them as JSON with --json FILE). README quotes the output.
+Throughput: the same fit (same steps, same points per step) at B = 1, 16, 64 INRs per batched
+call; time per step is constant over a fit, so it is timed over `--timing-steps` steps and
+scaled to the full step count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from inredit.fit import FitConfig, fit_batch, stack_samples  # noqa: E402
+from inredit.fit_meshes import FitJob  # noqa: E402
+from inredit.geometry.mesh_io import load_mesh  # noqa: E402
+from inredit.geometry.sampling import sample_sdf  # noqa: E402
+from inredit.inr.spec import INRSpec  # noqa: E402
+from inredit.shape_metrics import inr_vs_mesh_metrics  # noqa: E402
+
+SHAPES = sorted(p for p in (REPO / "scenes" / "shapes").iterdir() if p.suffix in (".obj", ".ply", ".stl", ".off"))
+SPECS = [
+    INRSpec(width=32, n_hidden_layers=2),
+    INRSpec(width=32, n_hidden_layers=3),
+    INRSpec(width=64, n_hidden_layers=2),
+    INRSpec(width=64, n_hidden_layers=3),
+]
+
+
+def quality_table(fit_config: FitConfig, sampling) -> list[dict]:
+    meshes = [load_mesh(p) for p in SHAPES]
+    samples = [sample_sdf(m, sampling, seed=0) for m in meshes]
+    points, sdf = stack_samples([s.points for s in samples], [s.sdf for s in samples])
+    rows = []
+    for spec in SPECS:
+        t0 = time.perf_counter()
+        result = fit_batch(points, sdf, spec, fit_config)
+        seconds = time.perf_counter() - t0
+        for i, mesh in enumerate(meshes):
+            m = inr_vs_mesh_metrics(result.inr.select(i), mesh)
+            rows.append({"spec": spec.describe().split(" (")[0], "params": spec.n_params(), "shape": mesh.path.name,
+                         "iou": m["iou"], "chamfer_l1": m["chamfer_l1"], "normal_consistency": m["normal_consistency"],
+                         "batch_fit_seconds": seconds})
+        print(f"  {spec.describe()}: {seconds:.1f} s for {len(meshes)} shapes", file=sys.stderr)
+    return rows
+
+
+def throughput_table(spec: INRSpec, fit_config: FitConfig, sampling, batch_sizes, timing_steps: int) -> list[dict]:
+    mesh = load_mesh(REPO / "scenes" / "shapes" / "mug.obj")
+    s = sample_sdf(mesh, sampling, seed=0)
+    rows = []
+    for batch in batch_sizes:
+        points, sdf = stack_samples([s.points] * batch, [s.sdf] * batch)
+        config = dataclasses.replace(fit_config, steps=timing_steps)
+        fit_batch(points, sdf, spec, dataclasses.replace(config, steps=10))  # warm-up
+        t0 = time.perf_counter()
+        fit_batch(points, sdf, spec, config)
+        per_step = (time.perf_counter() - t0) / timing_steps
+        seconds_per_batch = per_step * fit_config.steps
+        rows.append({"batch": batch, "ms_per_step": per_step * 1e3, "seconds_per_batch": seconds_per_batch,
+                     "inrs_per_minute": 60 * batch / seconds_per_batch})
+    base = rows[0]["inrs_per_minute"]
+    for row in rows:
+        row["speedup_vs_b1"] = row["inrs_per_minute"] / base
+    return rows
+
+
+def markdown(rows: list[dict], columns: list[str]) -> str:
+    def fmt(v):
+        return f"{v:.4f}" if isinstance(v, float) and abs(v) < 10 else (f"{v:.1f}" if isinstance(v, float) else str(v))
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few steps, small batches (smoke test)")
+    parser.add_argument("--timing-steps", type=int, default=500)
+    parser.add_argument("--json", type=Path, help="also write the tables as JSON")
+    args = parser.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+
+    job = FitJob()
+    fit_config = dataclasses.replace(job.fit, steps=200) if args.quick else job.fit
+    batch_sizes = [1, 4] if args.quick else [1, 16, 64]
+    timing_steps = 20 if args.quick else args.timing_steps
+
+    print(f"# Fitting benchmark ({torch.get_num_threads()} threads, torch {torch.__version__})\n")
+    print(f"Fit: {fit_config.steps} steps x {fit_config.points_per_step} points per INR per step, "
+          f"{job.sampling.n_points} SDF samples per shape; default spec {job.spec.describe()}\n")
+    quality = quality_table(fit_config, job.sampling)
+    print("## Quality against the source mesh (IoU on a 128^3 grid; Chamfer-L1 and NC from a 160^3 marching-cubes mesh)\n")
+    print(markdown(quality, ["spec", "params", "shape", "iou", "chamfer_l1", "normal_consistency"]))
+    print()
+    throughput = throughput_table(job.spec, fit_config, job.sampling, batch_sizes, timing_steps)
+    print(f"## Throughput of batched fitting, default spec ({fit_config.steps} steps; time per step measured over "
+          f"{timing_steps} steps)\n")
+    print(markdown(throughput, ["batch", "ms_per_step", "seconds_per_batch", "inrs_per_minute", "speedup_vs_b1"]))
+    if args.json:
+        args.json.write_text(json.dumps({"quality": quality, "throughput": throughput}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
