@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import open3d as o3d
-import trimesh
 
 from inredit.geometry.mesh_io import Mesh
-
-VOTING_RAYS_NON_WATERTIGHT = 9  # odd, as open3d requires
+from inredit.geometry.shapes import MeshSDF, MeshShape  # noqa: F401  (MeshSDF re-exported)
 
 
 @dataclass(frozen=True)
@@ -35,29 +32,13 @@ class SDFSamples:
     sdf: np.ndarray  # (M,) float32, negative inside
 
 
-class MeshSDF:
-    """Exact signed distance / occupancy queries against one mesh (open3d RaycastingScene)."""
-
-    def __init__(self, mesh: trimesh.Trimesh, watertight: bool | None = None) -> None:
-        self.scene = o3d.t.geometry.RaycastingScene()
-        self.scene.add_triangles(
-            o3d.core.Tensor(np.asarray(mesh.vertices, dtype=np.float32)),
-            o3d.core.Tensor(np.asarray(mesh.faces, dtype=np.uint32)),
-        )
-        watertight = mesh.is_watertight if watertight is None else watertight
-        self.n_rays = 1 if watertight else VOTING_RAYS_NON_WATERTIGHT
-
-    def signed_distance(self, points: np.ndarray) -> np.ndarray:
-        query = o3d.core.Tensor(np.ascontiguousarray(points, dtype=np.float32))
-        return self.scene.compute_signed_distance(query, nsamples=self.n_rays).numpy()
-
-    def occupancy(self, points: np.ndarray) -> np.ndarray:
-        query = o3d.core.Tensor(np.ascontiguousarray(points, dtype=np.float32))
-        return self.scene.compute_occupancy(query, nsamples=self.n_rays).numpy() > 0.5
-
-
 def sample_sdf(item: Mesh, config: SamplingConfig = SamplingConfig(), seed: int = 0) -> SDFSamples:
     """Draw `config.n_points` samples around and inside the cube for one normalized mesh."""
+    return sample_shape_sdf(MeshShape(item.mesh, item.watertight), config, seed)
+
+
+def sample_shape_sdf(shape, config: SamplingConfig = SamplingConfig(), seed: int = 0) -> SDFSamples:
+    """Samples of any exact shape (`MeshShape`, `OffsetShape`): on and near its surface, and uniform."""
     rng = np.random.default_rng(seed)
     n = config.n_points
     n_surface = int(n * config.surface_fraction)
@@ -65,14 +46,14 @@ def sample_sdf(item: Mesh, config: SamplingConfig = SamplingConfig(), seed: int 
     n_far = int(n * config.far_fraction)
     n_uniform = n - n_surface - n_near - n_far
 
-    on_surface, _ = trimesh.sample.sample_surface(item.mesh, n_surface + n_near + n_far, seed=seed)
-    on_surface = np.asarray(on_surface, dtype=np.float32)
+    on_surface, _ = shape.surface(n_surface + n_near + n_far, seed)
     near = on_surface[n_surface : n_surface + n_near] + rng.normal(0, config.near_sigma, (n_near, 3))
     far = on_surface[n_surface + n_near :] + rng.normal(0, config.far_sigma, (n_far, 3))
     uniform = rng.uniform(-1, 1, (n_uniform, 3))
     points = np.concatenate([on_surface[:n_surface], near, far, uniform]).astype(np.float32)
     points = np.clip(points, -1, 1)
 
-    sdf = MeshSDF(item.mesh, item.watertight).signed_distance(points)
-    sdf[:n_surface] = 0.0  # exactly on the surface; avoids sign noise at distance ~1e-7
+    sdf = shape.signed_distance(points)
+    if shape.exact_surface:
+        sdf[:n_surface] = 0.0  # exactly on the surface; avoids sign noise at distance ~1e-7
     return SDFSamples(points, sdf.astype(np.float32))
