@@ -1,0 +1,191 @@
+"""Seeded procedural shape families for paired edit datasets.
+
+Shapes are built directly in the normalized frame (inside [-0.9, 0.9]^3, y up) and are never
+re-normalized, so a shape and its edited version share one frame. Parameter ranges (documented
+here and in the dataset card):
+
+cups / mugs / jugs (`MugParams`): body of revolution standing on y = -height/2
+    kind      cup: height 0.55-0.8, radius 0.36-0.48, taper 0.1-0.3 (narrow foot)
+              mug: height 0.7-1.0, radius 0.3-0.42, taper -0.05-0.1
+              jug: height 0.95-1.25, radius 0.28-0.38, taper -0.3--0.1 (wide base)
+    wall 0.07-0.11, bottom 0.07-0.14, rim lip (torus, 0.6-1.0 x wall) with probability 1/2
+    handle    azimuth 0-360 deg, centre at 35-65 % of the height, vertical span 35-65 % of the
+              height (capped by the body), reach 0.14-0.3 out of the wall, thickness 0.11-0.16,
+              cross-section round or square, path round / square / D-shaped
+asymmetric compositions (`CompositionParams`): 3-5 parts among box, cylinder, sphere, torus and
+    capsule, sizes 0.25-0.6, random rotations, centres in [-0.35, 0.35]^3 with at least one part
+    at |x| >= 0.2, union scaled about the origin to fit in 0.85 (x = 0 stays the mirror plane)
+
+Every size is at least 0.11 across so the default INR can represent it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import shapely.geometry
+import trimesh
+
+from inredit.geometry.primitives import SECTIONS, revolve_profile, union
+
+MUG_KINDS = {  # (height, radius, taper) ranges
+    "cup": ((0.55, 0.8), (0.36, 0.48), (0.1, 0.3)),
+    "mug": ((0.7, 1.0), (0.3, 0.42), (-0.05, 0.1)),
+    "jug": ((0.95, 1.25), (0.28, 0.38), (-0.3, -0.1)),
+}
+HANDLE_PATHS = ("round", "square", "d")
+HANDLE_SECTIONS = ("round", "square")
+PART_KINDS = ("box", "cylinder", "sphere", "torus", "capsule")
+
+
+@dataclass(frozen=True)
+class MugParams:
+    kind: str
+    height: float
+    radius: float  # at the rim
+    taper: float  # bottom radius = radius * (1 - taper)
+    wall: float
+    bottom: float
+    rim: float  # lip torus thickness, 0 = no lip
+    handle_azimuth: float  # radians, 0 = +x
+    handle_center: float  # fraction of the height
+    handle_span: float  # vertical extent, fraction of the height
+    handle_reach: float
+    handle_thickness: float
+    handle_section: str
+    handle_path: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def sample_mug_params(rng: np.random.Generator) -> MugParams:
+    kind = str(rng.choice(list(MUG_KINDS)))
+    (h0, h1), (r0, r1), (t0, t1) = MUG_KINDS[kind]
+    wall = rng.uniform(0.07, 0.11)
+    return MugParams(
+        kind=kind, height=rng.uniform(h0, h1), radius=rng.uniform(r0, r1), taper=rng.uniform(t0, t1),
+        wall=wall, bottom=rng.uniform(0.07, 0.14), rim=float(rng.uniform(0.6, 1.0) * wall) if rng.random() < 0.5 else 0.0,
+        handle_azimuth=rng.uniform(0, 2 * np.pi), handle_center=rng.uniform(0.35, 0.65),
+        handle_span=rng.uniform(0.35, 0.65), handle_reach=rng.uniform(0.14, 0.3),
+        handle_thickness=rng.uniform(0.11, 0.16), handle_section=str(rng.choice(HANDLE_SECTIONS)),
+        handle_path=str(rng.choice(HANDLE_PATHS)),
+    )
+
+
+def _radius_at(p: MugParams, y: float) -> float:
+    """Outer radius of the body at height y (body spans -h/2 .. h/2)."""
+    fraction = np.clip((y + p.height / 2) / p.height, 0, 1)
+    return p.radius * (1 - p.taper) + fraction * p.radius * p.taper
+
+
+def _body_profile(p: MugParams) -> tuple[list, list]:
+    """(outer solid profile, cavity profile) as (radius, y) lists for `revolve_profile`."""
+    y0, y1 = -p.height / 2, p.height / 2
+    base = p.radius * (1 - p.taper)
+    inner_bottom = _radius_at(p, y0 + p.bottom) - p.wall
+    solid = [(0.0, y0), (base, y0), (p.radius, y1), (p.radius - p.wall, y1), (inner_bottom, y0 + p.bottom), (0.0, y0 + p.bottom)]
+    cavity = [(0.0, y0 + p.bottom), (inner_bottom, y0 + p.bottom), (p.radius - p.wall, y1), (p.radius - p.wall, y1 + 1.0), (0.0, y1 + 1.0)]
+    return solid, cavity
+
+
+def _rotate_y(mesh: trimesh.Trimesh, angle: float) -> trimesh.Trimesh:
+    return mesh.apply_transform(trimesh.transformations.rotation_matrix(angle, [0, 1, 0]))
+
+
+def mug_body(p: MugParams) -> trimesh.Trimesh:
+    """The body alone (what remove-handle leaves): revolved wall + bottom, optional rim lip."""
+    solid, _ = _body_profile(p)
+    body = revolve_profile(solid)
+    if p.rim > 0:
+        lip = trimesh.creation.torus(p.radius - p.wall / 2, p.rim / 2 + p.wall / 2, major_sections=SECTIONS, minor_sections=24)
+        lip.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
+        lip.apply_translation((0, p.height / 2, 0))
+        body = union([body, lip])
+    return body
+
+
+def _handle_path(p: MugParams, count: int = 48) -> np.ndarray:
+    """3D centre line of the handle in the plane of its azimuth, ends buried in the wall."""
+    y_center = -p.height / 2 + p.handle_center * p.height
+    half_span = min(p.handle_span * p.height, p.height - 2 * p.handle_thickness) / 2
+    attach = min(_radius_at(p, y_center + half_span), _radius_at(p, y_center - half_span)) - p.wall / 2
+    t = np.linspace(0, np.pi, count)
+    exponent_out = {"round": 2.0, "square": 6.0, "d": 6.0}[p.handle_path]
+    exponents = np.where(t < np.pi / 2, exponent_out, 2.0) if p.handle_path == "d" else np.full_like(t, exponent_out)
+    sin, cos = np.sin(t), np.cos(t)
+    u = attach + p.handle_reach * np.abs(sin) ** (2 / exponents)  # superellipse: rounder -> squarer
+    v = y_center + half_span * np.sign(cos) * np.abs(cos) ** (2 / exponents)
+    path = np.stack([u, v, np.zeros_like(u)], axis=1)
+    c, s = np.cos(p.handle_azimuth), np.sin(p.handle_azimuth)
+    return np.stack([path[:, 0] * c, path[:, 1], -path[:, 0] * s], axis=1)
+
+
+def mug_handle(p: MugParams) -> trimesh.Trimesh:
+    """The handle alone, cut where it would enter the cavity."""
+    r = p.handle_thickness / 2
+    section = shapely.geometry.Point(0, 0).buffer(r, 16) if p.handle_section == "round" else \
+        shapely.geometry.box(-r, -r, r, r).buffer(-0.3 * r).buffer(0.3 * r, 4)
+    handle = trimesh.creation.sweep_polygon(section, _handle_path(p))
+    handle.fix_normals()  # sweeps may come out inside-out depending on the path direction
+    _, cavity_profile = _body_profile(p)
+    return trimesh.boolean.difference([handle, revolve_profile(cavity_profile)], engine="manifold")
+
+
+def make_mug(p: MugParams, with_handle: bool = True) -> trimesh.Trimesh:
+    body = mug_body(p)
+    return union([body, mug_handle(p)]) if with_handle else body
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: str
+    center: tuple[float, float, float]
+    size: tuple[float, float, float]  # meaning depends on kind (extents / radius, height / ...)
+    rotation: tuple[float, float, float]  # Euler angles (radians)
+
+
+@dataclass(frozen=True)
+class CompositionParams:
+    parts: tuple[Part, ...]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def sample_composition_params(rng: np.random.Generator) -> CompositionParams:
+    n = int(rng.integers(3, 6))
+    parts = []
+    for i in range(n):
+        center = rng.uniform(-0.35, 0.35, 3)
+        if i == 0:  # at least one part clearly off the mirror plane
+            center[0] = rng.choice([-1, 1]) * rng.uniform(0.2, 0.4)
+        parts.append(Part(str(rng.choice(PART_KINDS)), tuple(map(float, center)),
+                          tuple(map(float, rng.uniform(0.25, 0.6, 3))), tuple(map(float, rng.uniform(0, np.pi, 3)))))
+    return CompositionParams(tuple(parts))
+
+
+def _part_mesh(part: Part) -> trimesh.Trimesh:
+    a, b, c = part.size
+    if part.kind == "box":
+        mesh = trimesh.creation.box(extents=(a, b, c))
+    elif part.kind == "cylinder":
+        mesh = trimesh.creation.cylinder(radius=a / 2, height=b + 0.1, sections=64)
+    elif part.kind == "sphere":
+        mesh = trimesh.creation.icosphere(subdivisions=3, radius=a / 2 + 0.05)
+    elif part.kind == "torus":
+        minor = max(0.07, b / 5)
+        mesh = trimesh.creation.torus(a / 2 + minor + 0.05, minor, major_sections=64, minor_sections=16)
+    else:  # capsule
+        mesh = trimesh.creation.capsule(height=b + 0.1, radius=max(0.07, a / 4), count=(24, 24))
+    mesh.apply_transform(trimesh.transformations.euler_matrix(*part.rotation))
+    return mesh.apply_translation(part.center)
+
+
+def make_composition(p: CompositionParams) -> trimesh.Trimesh:
+    mesh = union([_part_mesh(part) for part in p.parts])
+    extent = np.abs(mesh.bounds).max()
+    if extent > 0.85:
+        mesh.apply_scale(0.85 / extent)  # about the origin: x = 0 stays the mirror plane
+    return mesh

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from inredit.geometry import edits
+from inredit.geometry.families import make_composition, make_mug, sample_composition_params, sample_mug_params
+from inredit.geometry.metrics import grid_points, iou
+from inredit.geometry.shapes import MeshShape
+
+GRID = grid_points(48)
+
+
+def occupancy(shape):
+    return (shape if hasattr(shape, "occupancy") else MeshShape(shape)).occupancy(GRID)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_families_are_seeded_watertight_and_inside_the_cube(seed):
+    mug_a, mug_b = sample_mug_params(np.random.default_rng(seed)), sample_mug_params(np.random.default_rng(seed))
+    assert mug_a == mug_b
+    comp = sample_composition_params(np.random.default_rng(seed))
+    for mesh in (make_mug(mug_a), make_mug(mug_a, with_handle=False), make_composition(comp)):
+        assert mesh.is_watertight and mesh.is_volume
+        assert np.abs(mesh.bounds).max() <= 0.9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_remove_handle_empties_the_handle_and_keeps_the_body(seed):
+    params = sample_mug_params(np.random.default_rng(seed))
+    original, target = occupancy(make_mug(params)), occupancy(edits.remove_handle(params))
+    handle = edits.handle_region(params, GRID)
+    assert handle.sum() > 20  # the handle is a real part of the mug
+    assert original[handle].all() and not target[handle].any()
+    assert np.array_equal(original[~handle], target[~handle])  # nothing else changes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_symmetrize_is_mirror_symmetric_idempotent_and_contains_the_shape(seed):
+    shape = make_composition(sample_composition_params(np.random.default_rng(seed)))
+    sym = edits.symmetrize(shape)
+    occ, occ_sym = occupancy(shape), occupancy(sym)
+    assert iou(occ_sym, occupancy(edits.mirror_x(sym))) > 0.99
+    assert iou(occupancy(edits.symmetrize(sym)), occ_sym) > 0.99
+    assert occ_sym[occ].mean() > 0.99
+    assert iou(occ, occupancy(edits.mirror_x(shape))) < 0.95  # the inputs are really asymmetric
+
+
+def test_dilate_and_erode_shift_the_sdf_exactly():
+    shape = MeshShape(make_mug(sample_mug_params(np.random.default_rng(0))))
+    points = np.random.default_rng(1).uniform(-1, 1, (2000, 3)).astype(np.float32)
+    base = shape.signed_distance(points)
+    assert np.allclose(edits.dilate(shape.mesh, 0.05).signed_distance(points), base - 0.05, atol=1e-6)
+    assert np.allclose(edits.erode(shape.mesh, 0.05).signed_distance(points), base + 0.05, atol=1e-6)
+    dilated, original = occupancy(edits.dilate(shape.mesh, 0.05)), occupancy(shape)
+    assert dilated[original].all() and dilated.sum() > original.sum() * 1.1
