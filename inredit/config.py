@@ -13,7 +13,7 @@ from inredit.fit_meshes import FitJob
 from inredit.geometry.sampling import SamplingConfig
 from inredit.inr.spec import INRSpec
 
-def _build(cls, values: dict | None, path: Path, section: str):
+def build_dataclass(cls, values: dict | None, path: Path, section: str):
     values = values or {}
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
@@ -40,9 +40,9 @@ def load_fit_job(path: str | Path | None = None) -> FitJob:
         raise InreditError(f"unknown sections {unknown}", path)
     try:
         return FitJob(
-            spec=_build(INRSpec, data.get("spec"), path, "spec"),
-            fit=_build(FitConfig, data.get("fit"), path, "fit"),
-            sampling=_build(SamplingConfig, data.get("sampling"), path, "sampling"),
+            spec=build_dataclass(INRSpec, data.get("spec"), path, "spec"),
+            fit=build_dataclass(FitConfig, data.get("fit"), path, "fit"),
+            sampling=build_dataclass(SamplingConfig, data.get("sampling"), path, "sampling"),
             batch_size=int(data.get("batch_size", FitJob.batch_size)),
             metrics=bool(data.get("metrics", True)),
             device=str(data.get("device", "cpu")),

@@ -1,0 +1,80 @@
+"""Pair dataset configs (`configs/pairs/<edit>.yaml`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from inredit.config import build_dataclass
+from inredit.errors import InreditError
+from inredit.inr.spec import INRSpec
+
+EDITS = ("remove-handle", "symmetrize", "dilate", "erode")
+FAMILIES = {"remove-handle": ("mug",), "symmetrize": ("composition", "mixed"),
+            "dilate": ("mixed", "mug", "composition"), "erode": ("mixed", "mug", "composition")}
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    edit: str = "remove-handle"
+    family: str = "mug"  # mug | composition | mixed (half of each)
+    n_pairs: int = 1024
+    shard_size: int = 64  # pairs fitted together in one batch and stored in one shard
+    seed: int = 0
+    splits: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train / val / test, by shape
+    radius: float = 0.05  # dilate / erode offset (normalized units)
+    n_samples: int = 100_000  # SDF samples per shape
+    original_steps: int = 12_000
+    target_steps: int = 4_000  # warm-started from the original: a shorter fit
+    target_lr: float = 2e-3
+    points_per_step: int = 128
+    quality_floor: float = 0.9  # pairs whose original or target IoU is below are rejected
+    iou_resolution: int = 64
+    stored_target_samples: int = 4096  # target SDF samples kept per pair for editor losses
+    spec: INRSpec = field(default_factory=INRSpec)
+
+    def __post_init__(self) -> None:
+        if self.edit not in EDITS:
+            raise ValueError(f"unknown edit {self.edit!r} (known: {', '.join(EDITS)})")
+        if self.family not in FAMILIES[self.edit]:
+            raise ValueError(f"family {self.family!r} does not fit edit {self.edit!r} (use {FAMILIES[self.edit]})")
+        if abs(sum(self.splits) - 1) > 1e-6 or len(self.splits) != 3:
+            raise ValueError(f"splits {self.splits} must be three fractions summing to 1")
+
+    @property
+    def n_shards(self) -> int:
+        return -(-self.n_pairs // self.shard_size)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["spec"] = self.spec.to_dict()
+        data["splits"] = list(self.splits)
+        return data
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_pair_config(path: str | Path) -> PairConfig:
+    path = Path(path)
+    if not path.exists():
+        raise InreditError("config file not found", path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise InreditError(f"invalid YAML ({str(exc).splitlines()[0]})", path) from None
+    if not isinstance(data, dict):
+        raise InreditError("a pair config must be a mapping", path)
+    data = dict(data)
+    spec = build_dataclass(INRSpec, data.pop("spec", None), path, "spec")
+    if "splits" in data:
+        data["splits"] = tuple(data["splits"])
+    try:
+        return build_dataclass(PairConfig, data | {"spec": spec}, path, "top level")
+    except (TypeError, ValueError) as exc:
+        raise InreditError(str(exc), path) from None

@@ -1,0 +1,113 @@
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from inredit.errors import InreditError
+from inredit.pairs.builder import build_pairs, shard_path
+from inredit.pairs.config import PairConfig, load_pair_config
+from inredit.pairs.dataset import load_pairs
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "pairs"
+
+
+def tiny(edit="remove-handle", **changes):
+    config = load_pair_config(CONFIGS / f"{edit}-tiny.yaml")
+    return PairConfig(**(config.__dict__ | changes))
+
+
+@pytest.mark.parametrize("edit", ["remove-handle", "symmetrize", "dilate"])
+def test_tiny_config_builds_a_complete_dataset(edit, tmp_path):
+    config = tiny(edit)
+    card = build_pairs(config, tmp_path)
+    assert card is not None and card["pairs"] == config.n_pairs
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert [p["index"] for p in index["pairs"]] == list(range(config.n_pairs))
+    for p in index["pairs"]:
+        assert 0 <= p["iou_original"] <= 1 and 0 <= p["iou_target"] <= 1 and p["residual_ratio"] > 0
+    assert "CARD.md" in {f.name for f in tmp_path.iterdir()}
+    tensors = load_file(str(shard_path(tmp_path, 0)))
+    assert tensors["original.weight.0"].shape == (config.shard_size, 32, 48)
+    assert tensors["target_points"].shape == (config.shard_size, config.stored_target_samples, 3)
+    # targets are warm-started: they stay close to their original, far from other shapes' weights
+    original, target = tensors["original.weight.1"], tensors["target.weight.1"]
+    assert (target[0] - original[0]).norm() < (target[0] - original[1]).norm()
+
+
+def test_splits_are_by_shape_and_loadable(tmp_path):
+    config = tiny(n_pairs=12, shard_size=4, splits=(0.5, 0.25, 0.25))
+    build_pairs(config, tmp_path)
+    seen = {}
+    for split in ("train", "val", "test"):
+        try:
+            data = load_pairs(tmp_path, split)
+        except InreditError:
+            continue
+        assert data.original.batch_size == data.target.batch_size == len(data.records)
+        seen[split] = {r["index"] for r in data.records}
+    assert sum(len(v) for v in seen.values()) == 12 and len(seen) >= 2
+    assert not set.intersection(*seen.values())
+
+
+class Killed(Exception):
+    pass
+
+
+def test_killed_build_resumes_to_the_same_content(tmp_path):
+    config = tiny(n_pairs=6, shard_size=2)
+    build_pairs(config, tmp_path / "straight")
+
+    calls = {"n": 0}
+
+    def kill_in_second_shard(text, done, total):
+        if "shard 1" in text:
+            raise Killed  # like Ctrl-C in the middle of fitting shard 1
+
+    with pytest.raises(Killed):
+        build_pairs(config, tmp_path / "resumed", on_progress=kill_in_second_shard)
+    assert shard_path(tmp_path / "resumed", 0).exists() and not shard_path(tmp_path / "resumed", 1).exists()
+    assert not list((tmp_path / "resumed" / "shards").glob("*.tmp"))  # no half-written shard left
+    build_pairs(config, tmp_path / "resumed")
+
+    for k in range(config.n_shards):
+        a, b = load_file(str(shard_path(tmp_path / "straight", k))), load_file(str(shard_path(tmp_path / "resumed", k)))
+        assert a.keys() == b.keys() and all(torch.equal(a[key], b[key]) for key in a)
+    index_a = json.loads((tmp_path / "straight" / "index.json").read_text())["pairs"]
+    index_b = json.loads((tmp_path / "resumed" / "index.json").read_text())["pairs"]
+    assert index_a == index_b
+
+
+def test_workers_build_disjoint_shards_and_merge(tmp_path):
+    config = tiny(n_pairs=6, shard_size=2)
+    assert build_pairs(config, tmp_path, shard_index=0, num_shards=2) is None  # shard 1 still missing
+    assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == ["shard-00000.safetensors", "shard-00002.safetensors"]
+    card = build_pairs(config, tmp_path, shard_index=1, num_shards=2)
+    assert card is not None and card["pairs"] == 6
+
+
+def test_quality_floor_rejects_and_reports(tmp_path):
+    card = build_pairs(tiny(quality_floor=1.01), tmp_path)
+    assert card["rejected"] == card["pairs"] and card["accepted"] == 0
+    with pytest.raises(InreditError, match="no accepted pairs"):
+        load_pairs(tmp_path, "train")
+
+
+def test_output_folder_of_another_config_is_refused(tmp_path):
+    build_pairs(tiny(), tmp_path)
+    with pytest.raises(InreditError, match="another config"):
+        build_pairs(tiny(seed=5), tmp_path)
+
+
+def test_cli_make_pairs_and_config_errors(tmp_path, run_cli):
+    code, out, err = run_cli("make-pairs", "--config", CONFIGS / "dilate-tiny.yaml", "--out", tmp_path / "d")
+    assert code == 0, err
+    assert "Pair dataset: dilate" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("edit: paint-it-red\n")
+    code, _, err = run_cli("make-pairs", "--config", bad, "--out", tmp_path / "x")
+    assert code == 2 and "bad.yaml" in err and "paint-it-red" in err and len(err.strip().splitlines()) == 1
+    bad.write_text("edit: dilate\nn_pairz: 3\n")
+    code, _, err = run_cli("make-pairs", "--config", bad, "--out", tmp_path / "x")
+    assert code == 2 and "n_pairz" in err
