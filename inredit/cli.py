@@ -141,6 +141,31 @@ def demo(
     console.print(f"wrote {save_png(comparison, out / 'mug_vs_source.png')} (top: source mesh, bottom: INR)")
 
 
+@app.command("make-pairs")
+def make_pairs(
+    config: Annotated[Path, typer.Option(help="Pair config YAML (configs/pairs/<edit>.yaml).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder (resumable: re-run to finish it).")],
+    shard_index: Annotated[int, typer.Option(help="This worker's index (0 .. num-shards - 1).")] = 0,
+    num_shards: Annotated[int, typer.Option(help="Number of workers; worker i builds shards k with k % n == i.")] = 1,
+) -> None:
+    """Build (original, edited) INR pairs in shards; the index and card are written when all shards exist."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from inredit.pairs.builder import build_pairs
+    from inredit.pairs.config import load_pair_config
+
+    pair_config = load_pair_config(config)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+                  TimeRemainingColumn(), console=err_console, transient=True) as progress:
+        task = progress.add_task("sampling shapes", total=None)
+        card = build_pairs(pair_config, out, shard_index, num_shards,
+                           on_progress=lambda text, done, total: progress.update(task, description=text, completed=done, total=total))
+    if card is None:
+        console.print(f"worker {shard_index}/{num_shards} done; run again (any worker, or one more time) to merge once all shards exist")
+        return
+    console.print((out / "CARD.md").read_text())
+
+
 def _resolve_device(device: str) -> str:
     import torch
 
