@@ -1,0 +1,77 @@
+"""Pair-dataset benchmark: pairs per minute, fit quality and weight residuals per edit.
+
+    .venv/bin/python benchmarks/pairs.py                  # table from the cards of built datasets
+    .venv/bin/python benchmarks/pairs.py --measure-shard  # also time one full-size shard per edit now
+
+Built datasets are read from data/pairs/<edit>/card.json (made by
+`inredit make-pairs --config configs/pairs/<edit>.yaml --out data/pairs/<edit>`); their build
+time is the sum of the shards' wall-clock times on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from inredit.pairs.builder import build_shard  # noqa: E402
+from inredit.pairs.config import load_pair_config  # noqa: E402
+
+EDITS = ("remove-handle", "symmetrize", "dilate")
+
+
+def card_rows(data_dir: Path) -> list[dict]:
+    rows = []
+    for edit in EDITS:
+        card_file = data_dir / edit / "card.json"
+        if not card_file.exists():
+            continue
+        card = json.loads(card_file.read_text())
+        rows.append({
+            "edit": edit, "pairs": card["pairs"], "accepted": card["accepted"], "rejected": card["rejected"],
+            "build_min": card["build_seconds"] / 60, "pairs_per_min": card["pairs_per_minute"],
+            "iou_orig_median": card["iou_original"]["median"], "iou_target_median": card["iou_target"]["median"],
+            "residual_ratio_median": card["residual_ratio"]["median"],
+        })
+    return rows
+
+
+def measure_shard(edit: str) -> dict:
+    config = load_pair_config(REPO / "configs" / "pairs" / f"{edit}.yaml")
+    start = time.perf_counter()
+    _, header = build_shard(config, 0)
+    seconds = time.perf_counter() - start
+    per_minute = 60 * config.shard_size / seconds
+    return {"edit": edit, "shard_pairs": config.shard_size, "seconds": seconds, "pairs_per_min": per_minute,
+            "minutes_for_1000": 1000 / per_minute}
+
+
+def markdown(rows: list[dict]) -> str:
+    if not rows:
+        return "(none)"
+    columns = list(rows[0])
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    return "\n".join(["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+                     + ["| " + " | ".join(fmt(r[c]) for c in columns) + " |" for r in rows])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=REPO / "data" / "pairs")
+    parser.add_argument("--measure-shard", action="store_true", help="time one full-size shard per edit")
+    args = parser.parse_args()
+    print("## Built datasets (from their cards)\n")
+    print(markdown(card_rows(args.data)))
+    if args.measure_shard:
+        print("\n## One full-size shard per edit, timed now\n")
+        print(markdown([measure_shard(edit) for edit in EDITS]))
+
+
+if __name__ == "__main__":
+    main()
