@@ -1,0 +1,50 @@
+"""DWSNet editor: stacked DWS layers predicting a residual in weight space, theta' = theta + s * gamma * Delta(theta).
+
+Inputs are divided by per-layer scales of the training weights (a scalar per weight matrix, so the
+normalization commutes with permutations) and the predicted residual is multiplied back by them.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from inredit.editor.layers import DWSChannelNorm, DWSLayer, DWSReLU
+from inredit.inr.spec import INRSpec
+from inredit.inr.weights import INRWeights
+
+
+class DWSNet(nn.Module):
+    def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
+                 gamma_init: float = 0.01) -> None:
+        super().__init__()
+        self.spec = spec
+        self.config = {"channels": channels, "n_layers": n_layers, "normalize": normalize, "gamma_init": gamma_init}
+        shapes = spec.layer_shapes()
+        widths = [1] + [channels] * (n_layers - 1) + [1]
+        blocks: list[nn.Module] = []
+        for i in range(n_layers):
+            blocks.append(DWSLayer(shapes, widths[i], widths[i + 1]))
+            if i < n_layers - 1:
+                blocks.append(DWSReLU())
+                if normalize:
+                    blocks.append(DWSChannelNorm(widths[i + 1]))
+        self.blocks = nn.ModuleList(blocks)
+        self.register_buffer("input_scale", torch.ones(len(shapes)))
+        self.gamma = nn.Parameter(torch.full((len(shapes),), float(gamma_init)))
+
+    @torch.no_grad()
+    def set_input_statistics(self, weights: INRWeights) -> None:
+        """Per-layer RMS of the training weights (stored with the editor)."""
+        self.input_scale.copy_(torch.stack([w.pow(2).mean().sqrt() for w in weights.weights]).clamp(min=1e-8))
+
+    def delta(self, weights: list[torch.Tensor]) -> list[torch.Tensor]:
+        x = [w.unsqueeze(1) / self.input_scale[i] for i, w in enumerate(weights)]
+        for block in self.blocks:
+            x = block(x)
+        return [d.squeeze(1) * self.input_scale[i] for i, d in enumerate(x)]
+
+    def forward(self, inr: INRWeights, strength: float = 1.0) -> INRWeights:
+        delta = self.delta(inr.weights)
+        edited = [w + strength * self.gamma[i] * d for i, (w, d) in enumerate(zip(inr.weights, delta))]
+        return INRWeights(inr.spec, edited, None, list(inr.names))
