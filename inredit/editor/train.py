@@ -1,0 +1,176 @@
+"""Train a DWSNet editor on a pair dataset (`inredit train-editor --config configs/editor/<edit>.yaml`).
+
+Loss is functional: the edited INR is evaluated at the target's stored SDF samples and compared
+with the exact target SDF (truncated L1, as in fitting); a weight-space MSE to the fitted target
+is optional. Inputs get random hidden-neuron permutations (free, exact augmentation). AdamW with
+warm-up + cosine decay and gradient clipping; validation every epoch; the best epoch is written
+as the editor file, and `last.safetensors` holds everything needed to resume.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from inredit.editor.checkpoint import save_editor
+from inredit.editor.dwsnet import DWSNet
+from inredit.errors import InreditError
+from inredit.files import atomic_write, atomic_write_text
+from inredit.fit import truncated_l1
+from inredit.inr.torch_backend import forward
+from inredit.inr.weights import INRWeights
+from inredit.pairs.dataset import PairSplit, load_pairs
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: str = "data/pairs/remove-handle"
+    edit: str = "remove-handle"
+    channels: int = 16
+    n_layers: int = 4
+    normalize: bool = True
+    gamma_init: float = 0.01
+    epochs: int = 40
+    batch_size: int = 32
+    points_per_pair: int = 1024  # of the stored target samples, per step
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    grad_clip: float = 1.0
+    weight_loss: float = 0.0
+    augment_permutations: bool = True
+    truncation: float = 0.1
+    seed: int = 0
+
+    def lr_at(self, step: int, total: int) -> float:
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        progress = (step - self.warmup_steps) / max(1, total - self.warmup_steps)
+        return 0.5 * self.lr * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:
+    return [torch.randperm(inr.spec.width, generator=generator) for _ in range(inr.spec.n_hidden_layers)]
+
+
+def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float) -> torch.Tensor:
+    """Mean truncated L1 of each edited INR at its target's samples: `(B,)`."""
+    return truncated_l1(forward(edited, points), sdf, truncation).mean(dim=1)
+
+
+@torch.no_grad()
+def evaluate_loss(model: DWSNet, split: PairSplit, truncation: float, batch_size: int = 64) -> float:
+    model.eval()
+    losses = []
+    for start in range(0, split.original.batch_size, batch_size):
+        idx = torch.arange(start, min(start + batch_size, split.original.batch_size))
+        edited = model(split.original.select(idx))
+        losses.append(function_loss(edited, split.target_points[idx], split.target_sdf[idx], truncation))
+    model.train()
+    return float(torch.cat(losses).mean())
+
+
+def _save_state(path: Path, model: DWSNet, optimizer: torch.optim.Optimizer, state: dict) -> None:
+    tensors = {f"model.{k}": v.detach().clone() for k, v in model.state_dict().items()}
+    opt_state = optimizer.state_dict()
+    for index, values in opt_state["state"].items():
+        for name, value in values.items():
+            tensors[f"optimizer.{index}.{name}"] = torch.as_tensor(value).detach().clone()
+    meta = {"state": state, "param_groups": opt_state["param_groups"]}
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"inredit": json.dumps(meta)}))
+
+
+def _load_state(path: Path, model: DWSNet, optimizer: torch.optim.Optimizer) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads(f.metadata()["inredit"])
+    tensors = load_file(str(path))
+    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    state: dict = {}
+    for key, value in tensors.items():
+        if key.startswith("optimizer."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    return meta["state"]
+
+
+def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable[[str, int, int], None] | None = None,
+                 max_epochs: int | None = None) -> dict:
+    """Train (or resume) into OUT: `editor.safetensors` (best), `last.safetensors`, `history.json`.
+
+    `max_epochs` stops early after that many epochs of this call (used to test resuming).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config_file = out_dir / "train_config.json"
+    if config_file.exists() and json.loads(config_file.read_text()) != dataclasses.asdict(config):
+        raise InreditError("holds a training run of another config: use a new --out folder", out_dir)
+    atomic_write_text(config_file, json.dumps(dataclasses.asdict(config), indent=2))
+
+    train, val = load_pairs(config.data, "train"), load_pairs(config.data, "val")
+    torch.manual_seed(config.seed)
+    model = DWSNet(train.original.spec, config.channels, config.n_layers, config.normalize, config.gamma_init)
+    model.set_input_statistics(train.original)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed)
+    n_train = train.original.batch_size
+    steps_per_epoch = max(1, n_train // config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+
+    state = {"epoch": 0, "step": 0, "best_val": float("inf"), "history": [], "seconds": 0.0}
+    last = out_dir / "last.safetensors"
+    if last.exists():
+        state = _load_state(last, model, optimizer)
+
+    epochs_this_call = 0
+    while state["epoch"] < config.epochs and (max_epochs is None or epochs_this_call < max_epochs):
+        start = time.perf_counter()
+        generator.manual_seed(config.seed * 1_000_003 + state["epoch"])  # per-epoch stream: resuming repeats it
+        order = torch.randperm(n_train, generator=generator)
+        epoch_loss = 0.0
+        for b in range(steps_per_epoch):
+            idx = order[b * config.batch_size : (b + 1) * config.batch_size]
+            original, target = train.original.select(idx), train.target.select(idx)
+            if config.augment_permutations:
+                perms = random_permutations(original, generator)
+                original, target = original.permute_hidden(perms), target.permute_hidden(perms)
+            choice = torch.randint(train.target_sdf.shape[1], (config.points_per_pair,), generator=generator)
+            edited = model(original)
+            loss = function_loss(edited, train.target_points[idx][:, choice], train.target_sdf[idx][:, choice],
+                                 config.truncation).mean()
+            if config.weight_loss > 0:
+                loss = loss + config.weight_loss * sum(
+                    ((e - t) / s).pow(2).mean() for e, t, s in zip(edited.weights, target.weights, model.input_scale))
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr_at(state["step"], total_steps)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            state["step"] += 1
+            epoch_loss += loss.item()
+            if on_progress is not None:
+                on_progress(f"epoch {state['epoch'] + 1}/{config.epochs} loss {loss.item():.4f}", state["step"], total_steps)
+        val_loss = evaluate_loss(model, val, config.truncation)
+        state["epoch"] += 1
+        state["seconds"] += time.perf_counter() - start
+        state["history"].append({"epoch": state["epoch"], "train_loss": epoch_loss / steps_per_epoch, "val_loss": val_loss})
+        if val_loss < state["best_val"]:
+            state["best_val"] = val_loss
+            card = {"data": str(config.data), "train_pairs": n_train, "val_pairs": val.original.batch_size,
+                    "epoch": state["epoch"], "val_function_loss": val_loss, "train_config": dataclasses.asdict(config)}
+            save_editor(out_dir / "editor.safetensors", model, config.edit, card)
+        _save_state(last, model, optimizer, state)
+        atomic_write_text(out_dir / "history.json", json.dumps(state["history"], indent=1))
+        epochs_this_call += 1
+    return state

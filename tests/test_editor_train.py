@@ -1,0 +1,74 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from inredit.editor.checkpoint import load_editor, save_editor
+from inredit.editor.dwsnet import DWSNet
+from inredit.editor.train import TrainConfig, evaluate_loss, train_editor
+from inredit.errors import InreditError
+from inredit.inr.spec import INRSpec
+from inredit.pairs.builder import build_pairs
+from inredit.pairs.config import PairConfig
+from inredit.pairs.dataset import load_pairs
+
+
+@pytest.fixture(scope="module")
+def tiny_pairs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pairs")
+    config = PairConfig(edit="dilate", family="composition", n_pairs=16, shard_size=8, n_samples=20000,
+                        original_steps=400, target_steps=150, quality_floor=0.0, iou_resolution=32,
+                        stored_target_samples=512, splits=(0.6, 0.4, 0.0))
+    build_pairs(config, out)
+    return out
+
+
+def small(data, **changes):
+    return TrainConfig(**({"data": str(data), "edit": "dilate", "channels": 8, "n_layers": 3, "epochs": 4,
+                           "batch_size": 4, "points_per_pair": 256, "lr": 3e-3, "warmup_steps": 5} | changes))
+
+
+def test_training_lowers_the_validation_loss_and_writes_an_editor(tiny_pairs, tmp_path):
+    config = small(tiny_pairs)
+    state = train_editor(config, tmp_path)
+    history = state["history"]
+    model, header = load_editor(tmp_path / "editor.safetensors")
+    assert header["edit"] == "dilate" and header["spec"] == INRSpec().to_dict()
+    untrained = DWSNet(INRSpec(), 8, 3)
+    val = load_pairs(tiny_pairs, "val")
+    untrained.set_input_statistics(load_pairs(tiny_pairs, "train").original)
+    assert evaluate_loss(model, val, config.truncation) == pytest.approx(min(h["val_loss"] for h in history), rel=1e-4)
+    assert min(h["val_loss"] for h in history) < 0.9 * evaluate_loss(untrained, val, config.truncation)
+
+
+def test_interrupted_training_resumes_to_the_same_result(tiny_pairs, tmp_path):
+    config = small(tiny_pairs, epochs=3)
+    train_editor(config, tmp_path / "straight")
+    train_editor(config, tmp_path / "resumed", max_epochs=1)  # "killed" after one epoch
+    train_editor(config, tmp_path / "resumed")
+    a, b = load_file(str(tmp_path / "straight" / "last.safetensors")), load_file(str(tmp_path / "resumed" / "last.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
+    assert json.loads((tmp_path / "resumed" / "history.json").read_text())[-1]["epoch"] == 3
+
+
+def test_bad_editor_files_are_one_line_errors(tmp_path):
+    model = DWSNet(INRSpec(), 4, 2)
+    path = save_editor(tmp_path / "e.safetensors", model, "dilate", {})
+    truncated = tmp_path / "t.safetensors"
+    truncated.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(InreditError, match="t.safetensors: not a readable editor file"):
+        load_editor(truncated)
+    tensors = load_file(str(path))
+    tensors["gamma"] = torch.full_like(tensors["gamma"], float("nan"))
+    from safetensors.torch import save_file
+    from safetensors import safe_open
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+    save_file(tensors, str(tmp_path / "nan.safetensors"), metadata=meta)
+    with pytest.raises(InreditError, match="non-finite"):
+        load_editor(tmp_path / "nan.safetensors")
+    with pytest.raises(InreditError, match="not found"):
+        load_editor(tmp_path / "missing.safetensors")
