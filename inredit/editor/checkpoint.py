@@ -13,6 +13,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from inredit.editor.baselines import FlatMLPEditor
 from inredit.editor.dwsnet import DWSNet
 from inredit.errors import InreditError
 from inredit.files import atomic_write
@@ -21,7 +22,7 @@ from inredit.inr.spec import INRSpec
 EDITOR_FORMAT = "inredit.editor/1"
 
 
-def save_editor(path: str | Path, model: DWSNet, edit: str, card: dict) -> Path:
+def save_editor(path: str | Path, model: DWSNet | FlatMLPEditor, edit: str, card: dict) -> Path:
     path = Path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     header = {"format": EDITOR_FORMAT, "edit": edit, "spec": model.spec.to_dict(), "architecture": model.config, "card": card}
@@ -43,11 +44,12 @@ def read_editor_header(path: str | Path) -> dict:
     return header
 
 
-def load_editor(path: str | Path) -> tuple[DWSNet, dict]:
+def load_editor(path: str | Path) -> tuple[DWSNet | FlatMLPEditor, dict]:
     """The DWSNet (eval mode, CPU) and its header (edit, spec, architecture, card)."""
     header = read_editor_header(path)
     try:
-        model = DWSNet(INRSpec.from_dict(header["spec"]), **header["architecture"])
+        kind = {"dwsnet": DWSNet, "flat-mlp": FlatMLPEditor}[header["architecture"].get("kind", "dwsnet")]
+        model = kind(INRSpec.from_dict(header["spec"]), **header["architecture"])
         model.load_state_dict(load_file(str(path)), strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError, InreditError) as exc:
         raise InreditError(f"corrupt editor file ({str(exc).splitlines()[0][:160]})", path) from None

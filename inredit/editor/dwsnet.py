@@ -16,10 +16,10 @@ from inredit.inr.weights import INRWeights
 
 class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
-                 gamma_init: float = 0.01) -> None:
+                 gamma_init: float = 0.01, **_: object) -> None:
         super().__init__()
         self.spec = spec
-        self.config = {"channels": channels, "n_layers": n_layers, "normalize": normalize, "gamma_init": gamma_init}
+        self.config = {"kind": "dwsnet", "channels": channels, "n_layers": n_layers, "normalize": normalize, "gamma_init": gamma_init}
         shapes = spec.layer_shapes()
         widths = [1] + [channels] * (n_layers - 1) + [1]
         blocks: list[nn.Module] = []

@@ -22,7 +22,8 @@ Pooling is a mean over a permuted index (so it is invariant), broadcasting puts 
 on every entry of its row/column, and along a fixed dimension (d_0, d_L) values stay a vector
 that a linear map may mix freely. Neuron features go through a shared linear map to a `c_out`
 embedding first and are expanded from there (a low-rank factorization that keeps the fixed-dim
-blocks cheap; it does not change what is equivariant). Biases are not supported: inredit's INRs
+blocks cheap; it does not change what is equivariant). The global features likewise go through one
+shared embedding. Biases are not supported: inredit's INRs
 have none (tiny-cuda-nn layout).
 """
 
@@ -47,8 +48,8 @@ class DWSLayer(nn.Module):
         self.neuron_embed = nn.ModuleList(nn.Linear(f, c_out) for f in feature_sizes)
         self.row = nn.ModuleList(nn.Linear(c_out, c_out * (d_in if i == 0 else 1)) for i in range(n - 1))
         self.col = nn.ModuleList(nn.Linear(c_out, c_out * (d_out if i == n - 1 else 1)) for i in range(1, n))
-        global_size = c_in * (d_in + (n - 2) + d_out)
-        self.glob = nn.ModuleList(nn.Linear(global_size, c_out * self._fixed_size(i), bias=False) for i in range(n))
+        self.global_embed = nn.Linear(c_in * (d_in + (n - 2) + d_out), c_out)
+        self.glob = nn.ModuleList(nn.Linear(c_out, c_out * self._fixed_size(i), bias=False) for i in range(n))
 
     def _fixed_size(self, i: int) -> int:
         return self.shapes[0][1] if i == 0 else (self.shapes[-1][0] if i == len(self.shapes) - 1 else 1)
@@ -56,7 +57,8 @@ class DWSLayer(nn.Module):
     def block_parameter_counts(self) -> dict[str, int]:
         count = lambda modules: sum(p.numel() for p in modules.parameters())  # noqa: E731
         return {"pointwise": count(self.pointwise), "neuron_embedding": count(self.neuron_embed),
-                "row": count(self.row), "column": count(self.col), "global": count(self.glob)}
+                "row": count(self.row), "column": count(self.col),
+                "global": count(self.global_embed) + count(self.glob)}
 
     def neuron_features(self, weights: list[torch.Tensor]) -> list[torch.Tensor]:
         """`(B, d_h, F_h)` features of each hidden layer's neurons (invariant to other layers' permutations)."""
@@ -92,7 +94,7 @@ class DWSLayer(nn.Module):
         n = len(weights)
         batch = weights[0].shape[0]
         embeddings = [embed(f) for embed, f in zip(self.neuron_embed, self.neuron_features(weights))]  # (B, d_h, c_out)
-        glob = self.global_features(weights)
+        glob = self.global_embed(self.global_features(weights))
         outputs = []
         for i, w in enumerate(weights):
             out = torch.einsum("bcnm,dc->bdnm", w, self.pointwise[i].weight) + self.pointwise[i].bias[:, None, None]

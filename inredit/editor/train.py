@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from inredit.editor.baselines import FlatMLPEditor
 from inredit.editor.checkpoint import save_editor
 from inredit.editor.dwsnet import DWSNet
 from inredit.errors import InreditError
@@ -34,7 +35,9 @@ from inredit.pairs.dataset import PairSplit, load_pairs
 class TrainConfig:
     data: str = "data/pairs/remove-handle"
     edit: str = "remove-handle"
-    channels: int = 16
+    model: str = "dwsnet"  # or "flat-mlp" (baseline)
+    channels: int = 16  # dwsnet
+    hidden: int = 256  # flat-mlp
     n_layers: int = 4
     normalize: bool = True
     gamma_init: float = 0.01
@@ -57,6 +60,14 @@ class TrainConfig:
         return 0.5 * self.lr * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
+    if config.model == "flat-mlp":
+        return FlatMLPEditor(spec, config.hidden, config.n_layers, config.gamma_init)
+    if config.model != "dwsnet":
+        raise InreditError(f"unknown model {config.model!r} (dwsnet or flat-mlp)")
+    return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init)
+
+
 def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:
     return [torch.randperm(inr.spec.width, generator=generator) for _ in range(inr.spec.n_hidden_layers)]
 
@@ -67,7 +78,7 @@ def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, t
 
 
 @torch.no_grad()
-def evaluate_loss(model: DWSNet, split: PairSplit, truncation: float, batch_size: int = 64) -> float:
+def evaluate_loss(model: DWSNet | FlatMLPEditor, split: PairSplit, truncation: float, batch_size: int = 64) -> float:
     model.eval()
     losses = []
     for start in range(0, split.original.batch_size, batch_size):
@@ -119,7 +130,7 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
 
     train, val = load_pairs(config.data, "train"), load_pairs(config.data, "val")
     torch.manual_seed(config.seed)
-    model = DWSNet(train.original.spec, config.channels, config.n_layers, config.normalize, config.gamma_init)
+    model = build_model(config, train.original.spec)
     model.set_input_statistics(train.original)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
