@@ -5,7 +5,7 @@
 
 Built datasets are read from data/pairs/<edit>/card.json (made by
 `inredit make-pairs --config configs/pairs/<edit>.yaml --out data/pairs/<edit>`); their build
-time is the sum of the shards' wall-clock times on this machine.
+time is wall clock from the first shard's start to the last shard's end on this machine.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def card_rows(data_dir: Path) -> list[dict]:
         card = json.loads(card_file.read_text())
         rows.append({
             "edit": edit, "pairs": card["pairs"], "accepted": card["accepted"], "rejected": card["rejected"],
-            "build_min": card["build_seconds"] / 60, "pairs_per_min": card["pairs_per_minute"],
+            "build_min_wall": card["wall_seconds"] / 60, "pairs_per_min": card["pairs_per_minute"],
             "iou_orig_median": card["iou_original"]["median"], "iou_target_median": card["iou_target"]["median"],
             "residual_ratio_median": card["residual_ratio"]["median"],
         })

@@ -111,3 +111,10 @@ def test_cli_make_pairs_and_config_errors(tmp_path, run_cli):
     bad.write_text("edit: dilate\nn_pairz: 3\n")
     code, _, err = run_cli("make-pairs", "--config", bad, "--out", tmp_path / "x")
     assert code == 2 and "n_pairz" in err
+
+
+def test_cli_local_workers_build_and_merge(tmp_path, run_cli):
+    code, out, err = run_cli("make-pairs", "--config", CONFIGS / "symmetrize-tiny.yaml", "--out", tmp_path, "--workers", "2")
+    assert code == 0, err
+    assert "Pair dataset: symmetrize" in out
+    assert len(list((tmp_path / "shards").iterdir())) == 2 and (tmp_path / "index.json").exists()

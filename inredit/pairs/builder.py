@@ -108,7 +108,7 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
     tensors["target_points"] = torch.from_numpy(np.stack([t.points[k] for t, k in zip(targets, keep)]))
     tensors["target_sdf"] = torch.from_numpy(np.stack([t.sdf[k] for t, k in zip(targets, keep)]))
     header = {"format": SHARD_FORMAT, "config_digest": config.digest(), "shard": shard, "spec": config.spec.to_dict(),
-              "seconds": time.perf_counter() - start_time, "records": records}
+              "seconds": time.perf_counter() - start_time, "finished": time.time(), "records": records}
     return tensors, header
 
 
@@ -164,4 +164,6 @@ def merge(out_dir: Path, config: PairConfig) -> dict | None:
     index = {"format": SHARD_FORMAT, "config": config.to_dict(), "digest": config.digest(),
              "shards": [p.name for p in paths], "pairs": pairs}
     atomic_write_text(out_dir / "index.json", json.dumps(index, indent=1))
-    return write_card(out_dir, config, pairs, sum(h["seconds"] for h in headers))
+    # wall clock from the first shard's start to the last shard's end (workers run in parallel)
+    wall = max(h["finished"] for h in headers) - min(h["finished"] - h["seconds"] for h in headers)
+    return write_card(out_dir, config, pairs, sum(h["seconds"] for h in headers), wall)
