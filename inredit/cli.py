@@ -147,6 +147,7 @@ def make_pairs(
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder (resumable: re-run to finish it).")],
     shard_index: Annotated[int, typer.Option(help="This worker's index (0 .. num-shards - 1).")] = 0,
     num_shards: Annotated[int, typer.Option(help="Number of workers; worker i builds shards k with k % n == i.")] = 1,
+    workers: Annotated[int, typer.Option(help="Run this many local single-threaded worker processes and merge.")] = 1,
 ) -> None:
     """Build (original, edited) INR pairs in shards; the index and card are written when all shards exist."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -158,8 +159,13 @@ def make_pairs(
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("ETA"),
                   TimeRemainingColumn(), console=err_console, transient=True) as progress:
         task = progress.add_task("sampling shapes", total=None)
-        card = build_pairs(pair_config, out, shard_index, num_shards,
-                           on_progress=lambda text, done, total: progress.update(task, description=text, completed=done, total=total))
+        update = lambda text, done, total: progress.update(task, description=text, completed=done, total=total)  # noqa: E731
+        if workers > 1:
+            from inredit.pairs.workers import run_workers
+
+            card = run_workers(pair_config, config, out, workers, on_progress=update)
+        else:
+            card = build_pairs(pair_config, out, shard_index, num_shards, on_progress=update)
     if card is None:
         console.print(f"worker {shard_index}/{num_shards} done; run again (any worker, or one more time) to merge once all shards exist")
         return
