@@ -19,7 +19,7 @@ def tiny_pairs(tmp_path_factory):
     out = tmp_path_factory.mktemp("pairs")
     config = PairConfig(edit="dilate", family="composition", n_pairs=16, shard_size=8, n_samples=20000,
                         original_steps=400, target_steps=150, quality_floor=0.0, iou_resolution=32,
-                        stored_target_samples=512, splits=(0.6, 0.4, 0.0))
+                        stored_target_samples=512, splits=(0.5, 0.25, 0.25))
     build_pairs(config, out)
     return out
 
@@ -72,3 +72,19 @@ def test_bad_editor_files_are_one_line_errors(tmp_path):
         load_editor(tmp_path / "nan.safetensors")
     with pytest.raises(InreditError, match="not found"):
         load_editor(tmp_path / "missing.safetensors")
+
+
+def test_evaluation_scores_every_method_against_exact_ground_truth(tiny_pairs, tmp_path):
+    from inredit.editor.evaluate import evaluate, finetune_time_to_match
+
+    config = small(tiny_pairs, epochs=2)
+    train_editor(config, tmp_path)
+    model, _ = load_editor(tmp_path / "editor.safetensors")
+    rows = evaluate(tiny_pairs, {"dwsnet": model}, resolution=32, finetune_steps=(10, 60), chamfer=False)
+    by_method = {r["method"]: r for r in rows}
+    assert set(by_method) == {"identity", "direct fit (upper bound)", "dwsnet", "fine-tune 10 steps", "fine-tune 60 steps"}
+    assert by_method["direct fit (upper bound)"]["iou"] > by_method["identity"]["iou"]  # dilation changes the shape
+    assert by_method["identity"]["gap_closed"] == 0 and by_method["direct fit (upper bound)"]["gap_closed"] == 1
+    assert by_method["dwsnet"]["latency_b1_ms"] > 0 and by_method["dwsnet"]["latency_b256_s"] > 0
+    match = finetune_time_to_match(rows, "dwsnet")
+    assert match["method"] == "dwsnet" and "speedup" in match
