@@ -1,0 +1,57 @@
+"""Editor benchmark: DWSNet vs baselines on each edit's held-out test pairs.
+
+    .venv/bin/python benchmarks/edit.py [--edits remove-handle symmetrize dilate] [--max-pairs N]
+
+Needs data/pairs/<edit> (make-pairs) and an editor per edit: runs/editors/<edit>/editor.safetensors
+(train-editor) or the shipped one in inredit/editor/zoo/; the flat-MLP baseline is included when
+runs/editors/<edit>-flat/editor.safetensors exists. Prints one markdown table per edit (IoU,
+Chamfer-L1, edit scores, edit gap closed, latency) and the fine-tuning time needed to match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from inredit.editor.checkpoint import load_editor  # noqa: E402
+from inredit.editor.evaluate import evaluate, finetune_time_to_match  # noqa: E402
+from inredit.tables import markdown_table  # noqa: E402
+
+EDITS = ("remove-handle", "symmetrize", "dilate")
+COLUMNS = ["method", "iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetry_iou", "gap_closed",
+           "seconds_per_inr", "latency_b1_ms", "latency_b256_s"]
+
+
+def editor_files(edit: str) -> dict[str, Path]:
+    candidates = {"DWSNet": [REPO / "runs" / "editors" / edit / "editor.safetensors",
+                             REPO / "inredit" / "editor" / "zoo" / f"{edit}.safetensors"],
+                  "flat MLP": [REPO / "runs" / "editors" / f"{edit}-flat" / "editor.safetensors"]}
+    return {name: next(p for p in paths if p.exists()) for name, paths in candidates.items() if any(p.exists() for p in paths)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--edits", nargs="+", default=list(EDITS))
+    parser.add_argument("--max-pairs", type=int, default=None)
+    parser.add_argument("--data", type=Path, default=REPO / "data" / "pairs")
+    args = parser.parse_args()
+    for edit in args.edits:
+        files = editor_files(edit)
+        if not (args.data / edit / "index.json").exists() or "DWSNet" not in files:
+            print(f"## {edit}: skipped (dataset or editor missing)\n")
+            continue
+        models = {name: load_editor(path)[0] for name, path in files.items()}
+        rows = evaluate(args.data / edit, models, max_pairs=args.max_pairs)
+        print(f"## {edit} ({rows[0]['test_pairs']} held-out test pairs; IoU at 64^3 against the exact edited shape)\n")
+        print(markdown_table(rows, [c for c in COLUMNS if any(c in r for r in rows)]))
+        print()
+        print(markdown_table([finetune_time_to_match(rows, name) for name in models]))
+        print()
+
+
+if __name__ == "__main__":
+    main()
