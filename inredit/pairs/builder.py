@@ -70,6 +70,25 @@ def residual_ratio(original: INRWeights, target: INRWeights) -> np.ndarray:
     return (diff.sqrt() / norm.sqrt()).numpy()
 
 
+def stored_target_samples(config: PairConfig, shard: int, sources, originals, targets) -> tuple[np.ndarray, np.ndarray]:
+    """Exact target SDF samples kept for editor training, `(S, K, 3)` and `(S, K)`.
+
+    Part come from the target's own samples (around the edited surface), part are the original's
+    sample points with the target's SDF: that is where the shape changes (e.g. the handle that
+    must disappear), which the target's samples alone barely cover.
+    """
+    rng = np.random.default_rng([config.seed, shard, 1])
+    n_original = int(round(config.stored_target_samples * config.stored_original_fraction))
+    n_target = config.stored_target_samples - n_original
+    points, sdf = [], []
+    for source, original, target in zip(sources, originals, targets):
+        at_original = original.points[rng.choice(len(original.points), n_original, replace=False)]
+        keep = rng.choice(len(target.sdf), n_target, replace=False)
+        points.append(np.concatenate([target.points[keep], at_original]))
+        sdf.append(np.concatenate([target.sdf[keep], source.target.signed_distance(at_original)]).astype(np.float32))
+    return np.stack(points).astype(np.float32), np.stack(sdf)
+
+
 def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] | None = None) -> tuple[dict, dict]:
     """Fit one shard's originals and targets; returns (tensors, header)."""
     start_time = time.perf_counter()
@@ -91,8 +110,7 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
     grid = grid_points(config.iou_resolution)
     occupancy_original, occupancy_target = inr_occupancy(original, config.iou_resolution), inr_occupancy(target, config.iou_resolution)
     ratios = residual_ratio(original, target)
-    rng = np.random.default_rng([config.seed, shard, 1])
-    keep = [rng.choice(len(t.sdf), config.stored_target_samples, replace=False) for t in targets]
+    stored_points, stored_sdf = stored_target_samples(config, shard, sources, originals, targets)
 
     records = []
     for j, s in enumerate(sources):
@@ -105,8 +123,7 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
         })
     tensors = {f"original.weight.{l}": w.contiguous() for l, w in enumerate(original.weights)}
     tensors |= {f"target.weight.{l}": w.contiguous() for l, w in enumerate(target.weights)}
-    tensors["target_points"] = torch.from_numpy(np.stack([t.points[k] for t, k in zip(targets, keep)]))
-    tensors["target_sdf"] = torch.from_numpy(np.stack([t.sdf[k] for t, k in zip(targets, keep)]))
+    tensors["target_points"], tensors["target_sdf"] = torch.from_numpy(stored_points), torch.from_numpy(stored_sdf)
     header = {"format": SHARD_FORMAT, "config_digest": config.digest(), "shard": shard, "spec": config.spec.to_dict(),
               "seconds": time.perf_counter() - start_time, "finished": time.time(), "records": records}
     return tensors, header

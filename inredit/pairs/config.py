@@ -35,7 +35,8 @@ class PairConfig:
     points_per_step: int = 128
     quality_floor: float = 0.9  # pairs whose original or target IoU is below are rejected
     iou_resolution: int = 64
-    stored_target_samples: int = 4096  # target SDF samples kept per pair for editor losses
+    stored_target_samples: int = 4096  # exact target SDF samples kept per pair for editor losses
+    stored_original_fraction: float = 0.5  # of them, taken at the original's sample points (where the edit acts)
     spec: INRSpec = field(default_factory=INRSpec)
 
     def __post_init__(self) -> None:
