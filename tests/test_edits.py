@@ -52,3 +52,20 @@ def test_dilate_and_erode_shift_the_sdf_exactly():
     assert np.allclose(edits.erode(shape.mesh, 0.05).signed_distance(points), base + 0.05, atol=1e-6)
     dilated, original = occupancy(edits.dilate(shape.mesh, 0.05)), occupancy(shape)
     assert dilated[original].all() and dilated.sum() > original.sum() * 1.1
+
+
+def test_pair_sources_are_normalized_like_user_meshes_and_keep_the_edit_exact():
+    from inredit.geometry.families import MugParams
+    from inredit.pairs.config import PairConfig
+    from inredit.pairs.sources import make_source, to_family_frame
+
+    config = PairConfig(edit="remove-handle", family="mug")
+    for index in range(3):
+        source = make_source(config, index)
+        assert np.isclose(np.abs(source.original.mesh.bounds).max(), 0.9)  # as `inredit fit` normalizes
+        assert np.allclose(source.original.mesh.bounds.mean(0), 0, atol=1e-6)
+        params = MugParams(**source.params)
+        handle = edits.handle_region(params, to_family_frame(GRID, source.normalization))
+        original, target = source.original.occupancy(GRID), source.target.occupancy(GRID)
+        assert handle.sum() > 20 and original[handle].all() and not target[handle].any()
+        assert (original[~handle] == target[~handle]).mean() > 0.999

@@ -26,7 +26,7 @@ from inredit.inr.torch_backend import sdf_function
 from inredit.inr.weights import INRWeights
 from inredit.pairs.config import PairConfig
 from inredit.pairs.dataset import PairSplit, load_pairs
-from inredit.pairs.sources import make_source
+from inredit.pairs.sources import make_source, to_family_frame
 from inredit.shape_metrics import inr_occupancy
 
 
@@ -59,7 +59,7 @@ def ground_truth(config: PairConfig, records: list[dict], resolution: int) -> Gr
             sdf = source.target.signed_distance(_corner_grid(96)).reshape(96, 96, 96)
             meshes.append(grid_to_mesh(sdf))
         if config.edit == "remove-handle":
-            handles.append(handle_region(MugParams(**record["params"]), grid))
+            handles.append(handle_region(MugParams(**record["params"]), to_family_frame(grid, source.normalization)))
     return GroundTruth(np.stack(occupancy), meshes, np.stack(handles) if handles else None)
 
 

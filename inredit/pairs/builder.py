@@ -118,6 +118,7 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
         iou_target = iou(occupancy_target[j], s.target.occupancy(grid))
         records.append({
             "index": s.index, "seed": s.seed, "split": s.split, "family": s.family, "params": s.params,
+            "normalization": s.normalization,
             "iou_original": iou_original, "iou_target": iou_target, "residual_ratio": float(ratios[j]),
             "accepted": bool(min(iou_original, iou_target) >= config.quality_floor),
         })

@@ -23,14 +23,14 @@ FAMILIES = {"remove-handle": ("mug",), "symmetrize": ("composition", "mixed"),
 class PairConfig:
     edit: str = "remove-handle"
     family: str = "mug"  # mug | composition | mixed (half of each)
-    n_pairs: int = 1024
-    shard_size: int = 64  # pairs fitted together in one batch and stored in one shard
+    n_pairs: int = 1000
+    shard_size: int = 50  # pairs fitted together in one batch and stored in one shard
     seed: int = 0
     splits: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train / val / test, by shape
     radius: float = 0.05  # dilate / erode offset (normalized units)
     n_samples: int = 100_000  # SDF samples per shape
     original_steps: int = 12_000
-    target_steps: int = 4_000  # warm-started from the original: a shorter fit
+    target_steps: int = 3_000  # warm-started from the original: a shorter fit
     target_lr: float = 2e-3
     points_per_step: int = 128
     quality_floor: float = 0.9  # pairs whose original or target IoU is below are rejected

@@ -1,4 +1,9 @@
-"""Pair sources: for pair i of a config, the seeded shape, its exact edit, and its split."""
+"""Pair sources: for pair i of a config, the seeded shape, its exact edit, and its split.
+
+Originals are normalized exactly as `inredit fit` normalizes a user's mesh (bounding box centred,
+longest side spanning [-0.9, 0.9]), so editors see INRs like the ones users fit; the edit is then
+computed in that normalized frame (the mug body gets the same transform as its mug).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import numpy as np
 
 from inredit.geometry import edits
 from inredit.geometry.families import make_composition, make_mug, sample_composition_params, sample_mug_params
+from inredit.geometry.mesh_io import from_trimesh
 from inredit.geometry.shapes import MeshShape, OffsetShape
 from inredit.pairs.config import PairConfig
 
@@ -21,6 +27,7 @@ class PairSource:
     split: str
     family: str
     params: dict
+    normalization: dict  # center, scale: normalized = scale * (family - center)
     original: MeshShape
     target: MeshShape | OffsetShape
 
@@ -40,12 +47,20 @@ def make_source(config: PairConfig, index: int) -> PairSource:
     else:
         params = sample_composition_params(rng)
         mesh = make_composition(params)
+    normalized = from_trimesh(mesh, name=f"pair-{index}")
+    original = normalized.mesh
     if config.edit == "remove-handle":
-        target = MeshShape(edits.remove_handle(params))
+        target = MeshShape(edits.remove_handle(params).apply_transform(normalized.transform))
     elif config.edit == "symmetrize":
-        target = MeshShape(edits.symmetrize(mesh))
+        target = MeshShape(edits.symmetrize(original))
     elif config.edit == "dilate":
-        target = edits.dilate(mesh, config.radius)
+        target = edits.dilate(original, config.radius)
     else:
-        target = edits.erode(mesh, config.radius)
-    return PairSource(index, [config.seed, index], split, family, params.to_dict(), MeshShape(mesh), target)
+        target = edits.erode(original, config.radius)
+    normalization = {"center": normalized.center.tolist(), "scale": float(normalized.scale)}
+    return PairSource(index, [config.seed, index], split, family, params.to_dict(), normalization, MeshShape(original), target)
+
+
+def to_family_frame(points: np.ndarray, normalization: dict) -> np.ndarray:
+    """Normalized points back to the procedural family's frame (e.g. to query the handle region)."""
+    return points / normalization["scale"] + np.asarray(normalization["center"])
