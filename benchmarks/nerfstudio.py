@@ -1,0 +1,175 @@
+"""nerfstudio benchmark/demo: a mug scene trained with inredit-sdf from a fitted mug INR, edited by ns-edit.
+
+    .venv/bin/python benchmarks/nerfstudio.py --edit remove-handle --json benchmarks/results/nerfstudio.json
+    .venv/bin/python benchmarks/nerfstudio.py --edit identity --quick      # smoke run (no trained editor needed)
+
+Steps (everything on the CPU, in --work, default out/bench_nerfstudio/):
+1. `inredit make-scene scenes/nerfstudio/mug.yaml` (a procedural mug of the remove-handle family);
+2. fit the scene's mesh with the default fit job (the geometry the run starts from);
+3. `ns-train inredit-sdf` (configs/nerfstudio/cpu-mug.yaml) from that INR: appearance trained, geometry
+   frozen (`--finetune-geometry` trains it too); its wall-clock time is the re-training cost;
+4. the trained run copied to `--runs` run folders (same scene: training 8 scenes would only repeat
+   step 3), then ONE `inredit ns-edit --edit NAME` call over all of them (timed as a process, with
+   and without the mesh/render extras, and in-process: load + edit + write only);
+5. scores on the mesh ns-edit extracts from the edited run (`edited_geometry.ply`), 96^3 grid:
+   handle emptied (fraction of the handle region outside the edited shape) and body IoU (outside the
+   handle region, against the exact handle-less body), for the source run and the edited run;
+6. `ns-render dataset` (test split) of the source and the edited run -> renders.png (source above edited).
+
+Prints a markdown table; --json writes the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "CUDA_VISIBLE_DEVICES": ""}
+
+from inredit.geometry.edits import handle_region  # noqa: E402
+from inredit.geometry.families import MugParams, mug_body  # noqa: E402
+from inredit.geometry.metrics import grid_points, iou  # noqa: E402
+from inredit.geometry.shapes import MeshShape  # noqa: E402
+from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
+from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
+
+
+def run(args: list, cwd: Path) -> float:
+    start = time.perf_counter()
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=ENV, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"command failed: {' '.join(map(str, args))}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def handle_scores(mesh_path: Path, scene_meta: dict, resolution: int = 96) -> dict:
+    import trimesh
+
+    grid = grid_points(resolution)
+    params = MugParams(**scene_meta["mug_params"])
+    handle = handle_region(params, scene_to_source(scene_meta, grid))
+    body = mug_body(params)
+    norm = scene_meta["normalization"]
+    body.apply_translation(-np.asarray(norm["center"]))
+    body.apply_scale(norm["scale"])
+    occupancy = MeshShape(trimesh.load(mesh_path), watertight=True).occupancy(grid)
+    target = MeshShape(body).occupancy(grid)
+    return {"handle_emptied": float((~occupancy[handle]).mean()),
+            "body_iou": iou(occupancy[~handle], target[~handle]), "handle_points": int(handle.sum())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--edit", default="remove-handle")
+    parser.add_argument("--work", type=Path, default=REPO / "out" / "bench_nerfstudio")
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--iterations", type=int, default=None, help="training iterations (preset: 2000)")
+    parser.add_argument("--views", type=int, default=48)
+    parser.add_argument("--resolution", type=int, default=64)
+    parser.add_argument("--finetune-geometry", action="store_true", help="train the geometry too (default: frozen)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 16 views, 200 iterations, 2 runs")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    if args.quick:
+        args.views, args.iterations, args.runs = 16, args.iterations or 200, min(args.runs, 2)
+    work = args.work.resolve()
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    times: dict[str, float] = {}
+
+    scene = work / "scene"
+    start = time.perf_counter()
+    make_scene(load_scene_spec(REPO / "scenes" / "nerfstudio" / "mug.yaml", train_views=args.views, test_views=4,
+                               resolution=args.resolution), scene)
+    times["make_scene_s"] = time.perf_counter() - start
+    meta = read_scene_metadata(scene)
+
+    from inredit.fit_meshes import FitJob, fit_meshes
+
+    start = time.perf_counter()
+    record = fit_meshes([scene / "mesh.ply"], work / "inr", FitJob())[0]
+    times["fit_s"] = time.perf_counter() - start
+
+    method, train_args = ns_train_args(REPO / "configs" / "nerfstudio" / "cpu-mug.yaml")
+    if args.iterations:
+        train_args += ["--max-num-iterations", str(args.iterations), "--steps-per-save", str(args.iterations)]
+        for group in ("geometry", "appearance"):
+            train_args += [f"--optimizers.{group}.scheduler.max-steps", str(args.iterations)]
+    times["train_s"] = run([BIN / "ns-train", method, *train_args, "--output-dir", work / "outputs", "--timestamp", "run",
+                            "--pipeline.model.geometry-init", record.path,
+                            "--pipeline.model.freeze-geometry", str(not args.finetune_geometry),
+                            "--data", scene], cwd=work)
+    source = work / "outputs" / "scene" / "inredit-sdf" / "run"
+
+    configs = []
+    for i in range(args.runs):
+        copy = work / "runs" / f"run{i}"
+        shutil.copytree(source, copy)
+        configs.append(copy / "config.yml")
+    ns_edit = [BIN / "inredit", "ns-edit", "--load-config", configs[0], *configs[1:], "--edit", args.edit]
+    times["ns_edit_s"] = run(ns_edit + ["--output-dir", work / "edited"], cwd=work)
+    times["ns_edit_no_extras_s"] = run(ns_edit + ["--output-dir", work / "edited_bare", "--mesh-format", "none",
+                                                  "--no-renders"], cwd=work)
+    times["identity_s"] = run([BIN / "inredit", "ns-edit", "--load-config", configs[0], "--edit", "identity",
+                               "--output-dir", work / "identity"], cwd=work)
+    from inredit.editor.registry import get_editor
+    from inredit.nerfstudio.edit_runs import edit_runs
+
+    _, core = edit_runs(configs, get_editor(args.edit), work / "edited_inprocess", mesh_format=None, renders=False)
+    times["ns_edit_core_s"] = core["load_seconds"] + core["edit_seconds"] + core["write_seconds"]  # no process start
+    edited = sorted((work / "edited").glob("scene/inredit-sdf/*/config.yml"))
+    assert len(edited) == args.runs, edited
+    baseline = next((work / "identity").glob("scene/inredit-sdf/*/config.yml"))
+
+    scores = {"source run": handle_scores(baseline.parent / "edited_geometry.ply", meta),
+              f"{args.edit} (ns-edit)": handle_scores(edited[0].parent / "edited_geometry.ply", meta)}
+
+    start = time.perf_counter()
+    from PIL import Image
+
+    from inredit.geometry.render import image_grid, save_png
+
+    rows = []
+    for name, config in (("source", baseline), ("edited", edited[0])):
+        out = work / "renders" / name
+        run([BIN / "ns-render", "dataset", "--load-config", config, "--output-path", out, "--split", "test",
+             "--rendered-output-names", "rgb"], cwd=work)
+        rows.append([np.array(Image.open(p).convert("RGB")) for p in sorted((out / "test" / "rgb").glob("*"))])
+    save_png(image_grid(rows), work / "renders.png")
+    times["ns_render_s"] = time.perf_counter() - start
+
+    results = {"edit": args.edit, "runs": args.runs, "views": args.views, "resolution": args.resolution,
+               "iterations": args.iterations or 2000, "geometry": "fine-tuned" if args.finetune_geometry else "frozen (fitted INR)",
+               "fit_metrics": record.metrics, "times": times, "scores": scores,
+               "ns_edit_vs_training": times["ns_edit_s"] / times["train_s"],
+               "ns_edit_no_extras_vs_training": times["ns_edit_no_extras_s"] / times["train_s"],
+               "ns_edit_core_vs_training": times["ns_edit_core_s"] / times["train_s"],
+               "renders": str(work / "renders.png")}
+    print(f"| run | handle emptied | body IoU |\n|---|---|---|")
+    for name, s in scores.items():
+        print(f"| {name} | {s['handle_emptied']:.3f} | {s['body_iou']:.3f} |")
+    print(f"\n| step | seconds |\n|---|---|")
+    for key, value in times.items():
+        print(f"| {key} | {value:.2f} |")
+    print(f"\nns-edit over {args.runs} runs / one training run: {results['ns_edit_vs_training']:.2%} "
+          f"({results['ns_edit_no_extras_vs_training']:.2%} without meshes/renders, "
+          f"{results['ns_edit_core_vs_training']:.2%} for load + edit + write in-process); renders: {results['renders']}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
