@@ -113,9 +113,14 @@ def render(
 
 @app.command()
 def info(inr: Annotated[Path, typer.Argument(help="An INR file (.safetensors).")]) -> None:
-    """Show an INR file's spec, source and metrics."""
+    """Show an INR file's spec, source and metrics (or an editor file's card)."""
     from inredit.inr.io import load_inr
 
+    if inr.suffix == ".safetensors" and _is_editor_file(inr):
+        from inredit.editor.checkpoint import read_editor_header
+
+        console.print_json(json.dumps(read_editor_header(inr)))
+        return
     weights, metadata = load_inr(inr)
     console.print(f"[bold]{inr}[/bold]")
     console.print(f"spec: {weights.spec.describe()}")
@@ -127,7 +132,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/demo"),
     steps: Annotated[Optional[int], typer.Option(help="Fit steps (default: the default config).")] = None,
 ) -> None:
-    """Fit the shipped mug, render it, export its mesh, and print the metrics."""
+    """Fit the shipped mug, render it, export its mesh, remove its handle, and print the metrics."""
     from inredit.geometry.mesh_io import load_mesh
     from inredit.geometry.render import save_png
     from inredit.inr.io import load_inr
@@ -139,6 +144,16 @@ def demo(
     render(inrs=[out / "mug.safetensors"], out=out, mesh=True, mesh_format="glb", resolution=256, views=4, mesh_resolution=192)
     comparison = render_inr_vs_mesh(load_inr(out / "mug.safetensors")[0], load_mesh(SHIPPED_MUG).mesh)
     console.print(f"wrote {save_png(comparison, out / 'mug_vs_source.png')} (top: source mesh, bottom: INR)")
+
+    from inredit.demo_edit import remove_handle_demo
+
+    result = remove_handle_demo(out / "mug.safetensors", SHIPPED_MUG, out)
+    if result is None:
+        console.print("no remove-handle editor is shipped yet (scripts/train_editors.sh makes it): edit step skipped")
+        return
+    console.print(f"remove-handle: wrote {result['inr']}, {result['mesh']}, {result['render']} (top: before, bottom: after)")
+    console.print(f"handle region emptied {result['handle_emptied']:.3f}, body IoU {result['body_iou']:.3f}, "
+                  f"volume change {result['volume_change']:+.3f}")
 
 
 @app.command("make-pairs")
@@ -170,6 +185,183 @@ def make_pairs(
         console.print(f"worker {shard_index}/{num_shards} done; run again (any worker, or one more time) to merge once all shards exist")
         return
     console.print((out / "CARD.md").read_text())
+
+
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Interface to bind (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the web page.")] = 7860,
+    share: Annotated[bool, typer.Option(help="Also publish a temporary public gradio.live link.")] = False,
+) -> None:
+    """Start the web app: fit meshes and edit INRs with before/after previews."""
+    try:
+        from inredit_ui.app import launch  # gradio is an optional extra: import it only here
+    except ImportError as exc:
+        raise InreditError(f"the UI needs the 'ui' extra (pip install 'inredit[ui]'): {exc}") from None
+    launch(host=host, port=port, share=share)
+
+
+@app.command()
+def edit(
+    inputs: Annotated[list[Path], typer.Argument(help="INR files (.safetensors) or meshes (fitted first).")],
+    edit_name: Annotated[str, typer.Option("--edit", help="Edit to apply: remove-handle, symmetrize, dilate, identity.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    strength: Annotated[float, typer.Option(help="Scale of the edit: 0 = none, 1 = the trained edit.")] = 1.0,
+    editor_file: Annotated[Optional[Path], typer.Option("--editor", help="Use this editor file instead of the shipped one.")] = None,
+    mesh_format: Annotated[str, typer.Option(help="glb, ply or obj.")] = "glb",
+) -> None:
+    """Edit INRs in one batched forward pass; writes edited INRs, meshes and before/after renders."""
+    from inredit.edit_inrs import edit_files
+    from inredit.editor.registry import get_editor
+
+    if mesh_format not in ("glb", "ply", "obj"):
+        raise InreditError(f"unknown mesh format {mesh_format!r}: use glb, ply or obj")
+    if editor_file is not None:
+        from inredit.editor.learned import LearnedEditor
+
+        editor = LearnedEditor(editor_file)
+        if editor.name != edit_name:
+            raise InreditError(f"this editor was trained for '{editor.name}', not '{edit_name}'", editor_file)
+    else:
+        editor = get_editor(edit_name)
+    results = edit_files(inputs, editor, out, strength, mesh_format=mesh_format)
+    table = Table(title=f"{editor.name} (strength {strength}) -> {out}")
+    for column in ("input", "volume change", "IoU before/after", "symmetry before", "symmetry after"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(r["name"], f"{r['volume_change']:+.3f}", f"{r['iou_before_after']:.3f}",
+                      f"{r['symmetry_before']:.3f}", f"{r['symmetry_after']:.3f}")
+    console.print(table)
+
+
+@app.command("train-editor")
+def train_editor_command(
+    config: Annotated[Path, typer.Option(help="Editor training config YAML (configs/editor/<edit>.yaml).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (resumable: re-run to continue).")],
+) -> None:
+    """Train a DWSNet editor (or the flat-MLP baseline) on a pair dataset."""
+    import yaml
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from inredit.config import build_dataclass
+    from inredit.editor.train import TrainConfig, train_editor
+
+    if not config.exists():
+        raise InreditError("config file not found", config)
+    try:
+        values = yaml.safe_load(config.read_text())
+    except yaml.YAMLError as exc:
+        raise InreditError(f"invalid YAML ({str(exc).splitlines()[0]})", config) from None
+    train_config = build_dataclass(TrainConfig, values, config, "top level")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+                  TimeRemainingColumn(), console=err_console, transient=True) as progress:
+        task = progress.add_task("loading pairs", total=None)
+        state = train_editor(train_config, out, on_progress=lambda text, done, total: progress.update(
+            task, description=text, completed=done, total=total))
+    best = min(state["history"], key=lambda h: h["val_loss"])
+    console.print(f"best epoch {best['epoch']}: val function loss {best['val_loss']:.5f} -> {out / 'editor.safetensors'}"
+                  f" ({state['seconds'] / 60:.1f} min of training)")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option(help="Pair dataset folder (its test split is used).")],
+    editors: Annotated[list[Path], typer.Option("--editor", help="Editor files to evaluate (repeatable).")],
+    resolution: Annotated[int, typer.Option(help="IoU grid resolution.")] = 64,
+    max_pairs: Annotated[Optional[int], typer.Option(help="Evaluate at most this many test pairs.")] = None,
+    finetune_steps: Annotated[str, typer.Option(help="Comma-separated step counts for the fine-tune baseline.")] = "25,50,100,200,400,800,1600",
+) -> None:
+    """Score editors and baselines (identity, fine-tuning, direct fit) on held-out test pairs."""
+    from inredit.editor.checkpoint import load_editor
+    from inredit.editor.evaluate import evaluate as run_evaluation
+    from inredit.editor.evaluate import finetune_time_to_match
+
+    models = {}
+    for path in editors:
+        model, header = load_editor(path)
+        models[f"{header['architecture'].get('kind', 'dwsnet')} ({path.stem})"] = model
+    from inredit.tables import markdown_table
+
+    steps = tuple(int(s) for s in finetune_steps.split(",") if s.strip())
+    rows = run_evaluation(data, models, resolution=resolution, max_pairs=max_pairs, finetune_steps=steps)
+    keys = ["method"] + [k for k in ("iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetry_iou", "gap_closed",
+                                     "seconds_per_inr", "latency_b1_ms", "latency_b256_s") if any(k in r for r in rows)]
+    print(f"{rows[0]['edit']}: {rows[0]['test_pairs']} test pairs\n")
+    print(markdown_table(rows, keys))
+    print()
+    print(markdown_table([finetune_time_to_match(rows, name) for name in models]))
+
+
+def _is_editor_file(path: Path) -> bool:
+    from inredit.editor.checkpoint import EDITOR_FORMAT, read_editor_header
+
+    try:
+        return read_editor_header(path)["format"] == EDITOR_FORMAT
+    except InreditError:
+        return False
+
+
+@app.command("make-scene")
+def make_scene_command(
+    spec: Annotated[Path, typer.Argument(help="Scene spec YAML (scenes/nerfstudio/*.yaml) or a mesh file (one part).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write (blender + nerfstudio format).")],
+    train_views: Annotated[Optional[int], typer.Option(help="Training views (overrides the spec).")] = None,
+    test_views: Annotated[Optional[int], typer.Option(help="Test (and val) views (overrides the spec).")] = None,
+    resolution: Annotated[Optional[int], typer.Option(help="Image size in pixels (overrides the spec).")] = None,
+    depth: Annotated[bool, typer.Option("--depth", help="Also write depth/ (16-bit PNG, millimetres).")] = False,
+    normals: Annotated[bool, typer.Option("--normals", help="Also write normals/ (world normals as PNG).")] = False,
+    masks: Annotated[bool, typer.Option("--masks", help="Also write masks/ (foreground, 0/255).")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")] = False,
+) -> None:
+    """Render a nerfstudio dataset (transforms.json + PNGs) of a mesh scene by ray casting, for ns-train."""
+    from inredit.nerfstudio.scene import load_scene_spec, make_scene
+
+    scene = load_scene_spec(spec, train_views=train_views, test_views=test_views, resolution=resolution,
+                            depth=depth or None, normals=normals or None, masks=masks or None)
+    make_scene(scene, out, overwrite=overwrite)
+    console.print(f"wrote {out}: {scene.train_views} train + {scene.test_views} test views at "
+                  f"{scene.resolution}x{scene.resolution} (train with: ns-train inredit-sdf --data {out})")
+
+
+@app.command("ns-edit")
+def ns_edit(
+    load_config: Annotated[list[Path], typer.Option("--load-config", help="A trained inredit-sdf run's config.yml (repeatable; more runs may follow as arguments).")],
+    edit_name: Annotated[str, typer.Option("--edit", help="Edit to apply (an editor name, e.g. remove-handle, identity).")],
+    output_dir: Annotated[Path, typer.Option("--output-dir", help="Folder for the edited runs (<experiment>/inredit-sdf/<timestamp>/).")],
+    runs: Annotated[Optional[list[Path]], typer.Argument(help="More runs' config.yml files.", show_default=False)] = None,
+    strength: Annotated[float, typer.Option(help="Scale of the edit: 0 = none, 1 = the trained edit.")] = 1.0,
+    editor_file: Annotated[Optional[Path], typer.Option("--editor", help="Use this editor file instead of the shipped one.")] = None,
+    step: Annotated[Optional[int], typer.Option(help="Checkpoint step to edit (default: the latest, as nerfstudio loads).")] = None,
+    mesh_format: Annotated[str, typer.Option(help="Mesh of the edited geometry: ply, glb, obj or none.")] = "ply",
+    mesh_resolution: Annotated[int, typer.Option(help="Marching-cubes grid size for that mesh.")] = 128,
+    renders: Annotated[bool, typer.Option(help="Write before_after.png (sphere-traced geometry) per run.")] = True,
+) -> None:
+    """Edit the geometry of trained inredit-sdf runs in one batched call; writes runs ns-render/ns-viewer load."""
+    from inredit.editor.registry import get_editor
+    from inredit.nerfstudio.edit_runs import edit_runs
+
+    if mesh_format not in ("ply", "glb", "obj", "none"):
+        raise InreditError(f"unknown mesh format {mesh_format!r}: use ply, glb, obj or none")
+    if editor_file is not None:
+        from inredit.editor.learned import LearnedEditor
+
+        editor = LearnedEditor(editor_file)
+        if editor.name != edit_name:
+            raise InreditError(f"this editor was trained for '{editor.name}', not '{edit_name}'", editor_file)
+    else:
+        editor = get_editor(edit_name)
+    results, timings = edit_runs(list(load_config) + list(runs or []), editor, output_dir, strength, step,
+                                 None if mesh_format == "none" else mesh_format, mesh_resolution, renders)
+    table = Table(title=f"ns-edit {editor.name} (strength {strength}): {len(results)} runs")
+    for column in ("source run", "edited run (config.yml)", "volume change"):
+        table.add_column(column)
+    for r in results:
+        change = r.metrics.get("volume_change")
+        table.add_row(str(r.source.config_path), str(r.config_path), f"{change:+.3f}" if isinstance(change, float) else "")
+    console.print(table)
+    console.print(f"load {timings['load_seconds']:.2f} s, edit {timings['edit_seconds']:.3f} s "
+                  f"({int(timings['editor_calls'])} batched editor call(s)), write {timings['write_seconds']:.2f} s, "
+                  f"meshes/renders {timings['extras_seconds']:.2f} s")
 
 
 def _resolve_device(device: str) -> str:

@@ -88,3 +88,44 @@ def test_evaluation_scores_every_method_against_exact_ground_truth(tiny_pairs, t
     assert by_method["dwsnet"]["latency_b1_ms"] > 0 and by_method["dwsnet"]["latency_b256_s"] > 0
     match = finetune_time_to_match(rows, "dwsnet")
     assert match["method"] == "dwsnet" and "speedup" in match
+
+
+def test_cli_train_evaluate_and_edit_with_an_editor_file(tiny_pairs, tmp_path, run_cli):
+    import yaml
+
+    from inredit.inr.io import load_inr, save_inr
+    from inredit.inr.weights import init_weights
+
+    config = tmp_path / "editor.yaml"
+    config.write_text(yaml.safe_dump({"data": str(tiny_pairs), "edit": "dilate", "channels": 4, "n_layers": 2,
+                                      "epochs": 1, "batch_size": 4, "points_per_pair": 128}))
+    code, out, err = run_cli("train-editor", "--config", config, "--out", tmp_path / "run")
+    assert code == 0, err
+    editor_file = tmp_path / "run" / "editor.safetensors"
+    assert editor_file.exists() and "best epoch 1" in out
+
+    data = load_pairs(tiny_pairs, "test")
+    inr_file = save_inr(tmp_path / "shape.safetensors", data.original.select([0]))
+    code, out, err = run_cli("edit", inr_file, "--edit", "dilate", "--editor", editor_file, "--out", tmp_path / "edited")
+    assert code == 0, err
+    edited, meta = load_inr(tmp_path / "edited" / "shape_dilate.safetensors")
+    assert meta["edit"]["name"] == "dilate" and (tmp_path / "edited" / "shape_dilate_before_after.png").exists()
+    model, _ = load_editor(editor_file)
+    with torch.no_grad():
+        expected = model(data.original.select([0]))
+    for a, b in zip(edited.weights, expected.weights):
+        torch.testing.assert_close(a, b)
+
+    # wrong edit name for this editor, wrong spec, unknown edit: one-line errors
+    code, _, err = run_cli("edit", inr_file, "--edit", "symmetrize", "--editor", editor_file, "--out", tmp_path / "x")
+    assert code == 2 and "trained for 'dilate'" in err
+    other = save_inr(tmp_path / "w64.safetensors", init_weights(INRSpec(width=64), 1))
+    code, _, err = run_cli("edit", other, "--edit", "dilate", "--editor", editor_file, "--out", tmp_path / "x")
+    assert code == 2 and "needs INRs of spec" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("edit", inr_file, "--edit", "paint-it-red", "--out", tmp_path / "x")
+    assert code == 2 and "unknown edit 'paint-it-red'" in err
+
+    code, out, err = run_cli("evaluate", "--data", tiny_pairs, "--editor", editor_file, "--resolution", "32",
+                             "--finetune-steps", "10,40")
+    assert code == 0, err
+    assert "identity" in out and "direct fit" in out and "fine-tune" in out

@@ -7,6 +7,8 @@ mismatch is a clear error instead of a shape error deep inside a forward pass.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
@@ -49,9 +51,17 @@ class IdentityEditor(Editor):
         return inr.clone()
 
 
+ZOO = Path(__file__).resolve().parent / "zoo"  # shipped pretrained editors: <edit>.safetensors
+
+
 def available_editors() -> dict[str, Editor]:
-    """Editors shipped with inredit, by name (the DWSNet editors are registered here when they land)."""
-    return {"identity": IdentityEditor()}
+    """Editors shipped with inredit, by name: identity plus every trained editor in the zoo."""
+    from inredit.editor.learned import LearnedEditor  # it subclasses Editor: import it late
+
+    editors: dict[str, Editor] = {"identity": IdentityEditor()}
+    for path in sorted(ZOO.glob("*.safetensors")):
+        editors[path.stem] = LearnedEditor(path)
+    return editors
 
 
 def get_editor(name: str) -> Editor:
