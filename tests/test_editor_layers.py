@@ -79,7 +79,7 @@ def test_channel_norm_is_equivariant():
 @pytest.mark.parametrize("spec", SPECS[:2], ids=lambda s: s.describe().split(" ")[0])
 def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spec):
     g = torch.Generator().manual_seed(3)
-    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0)
+    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, zero_init_output=False)
     inr = INRWeights(spec, [w + 0.1 * torch.randn(w.shape, generator=g) for w in init_weights(spec, 3).weights])
     editor.set_input_statistics(inr)
     perms = random_perms(spec, g)
@@ -95,10 +95,19 @@ def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spe
 
 def test_strength_scales_the_residual():
     spec = INRSpec()
-    editor = DWSNet(spec, channels=4, n_layers=2)
+    editor = DWSNet(spec, channels=4, n_layers=2, zero_init_output=False)
     inr = init_weights(spec, 2)
     with torch.no_grad():
         zero, half, full = editor(inr, 0.0), editor(inr, 0.5), editor(inr, 1.0)
     for w, z, h, f in zip(inr.weights, zero.weights, half.weights, full.weights):
         torch.testing.assert_close(z, w)
         torch.testing.assert_close(h - w, 0.5 * (f - w))
+
+
+def test_untrained_editor_starts_at_the_identity_edit():
+    spec = INRSpec()
+    inr = init_weights(spec, 2)
+    with torch.no_grad():
+        edited = DWSNet(spec, channels=4, n_layers=3)(inr)
+    for a, b in zip(edited.weights, inr.weights):
+        torch.testing.assert_close(a, b)

@@ -18,7 +18,7 @@ from inredit.inr.weights import INRWeights
 
 
 class FlatMLPEditor(nn.Module):
-    def __init__(self, spec: INRSpec, hidden: int = 256, n_layers: int = 3, gamma_init: float = 0.01, **_: object) -> None:
+    def __init__(self, spec: INRSpec, hidden: int = 256, n_layers: int = 3, gamma_init: float = 0.1, **_: object) -> None:
         super().__init__()
         self.spec = spec
         self.config = {"kind": "flat-mlp", "hidden": hidden, "n_layers": n_layers, "gamma_init": gamma_init}
@@ -31,6 +31,9 @@ class FlatMLPEditor(nn.Module):
             if i < n_layers - 1:
                 layers.append(nn.ReLU())
         self.mlp = nn.Sequential(*layers)
+        with torch.no_grad():  # start at the identity edit, like the DWSNet
+            layers[-1].weight.zero_()
+            layers[-1].bias.zero_()
         self.register_buffer("input_scale", torch.ones(len(self.shapes)))
         self.gamma = nn.Parameter(torch.full((len(self.shapes),), float(gamma_init)))
 

@@ -16,7 +16,7 @@ from inredit.inr.weights import INRWeights
 
 class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
-                 gamma_init: float = 0.01, **_: object) -> None:
+                 gamma_init: float = 0.1, zero_init_output: bool = True, **_: object) -> None:
         super().__init__()
         self.spec = spec
         self.config = {"kind": "dwsnet", "channels": channels, "n_layers": n_layers, "normalize": normalize, "gamma_init": gamma_init}
@@ -30,6 +30,12 @@ class DWSNet(nn.Module):
                 if normalize:
                     blocks.append(DWSChannelNorm(widths[i + 1]))
         self.blocks = nn.ModuleList(blocks)
+        if zero_init_output:
+            # Delta = 0 at the start: training begins at the identity edit. Without this the random
+            # residual of the untrained net swamps the INR and the editor fails to fit even 16 pairs.
+            with torch.no_grad():
+                for p in self.blocks[-1].parameters():
+                    p.zero_()
         self.register_buffer("input_scale", torch.ones(len(shapes)))
         self.gamma = nn.Parameter(torch.full((len(shapes),), float(gamma_init)))
 

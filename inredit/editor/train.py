@@ -40,7 +40,7 @@ class TrainConfig:
     hidden: int = 256  # flat-mlp
     n_layers: int = 4
     normalize: bool = True
-    gamma_init: float = 0.01
+    gamma_init: float = 0.1
     epochs: int = 40
     batch_size: int = 32
     points_per_pair: int = 1024  # of the stored target samples, per step
