@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES="libusb-1.0-0 ${EXTRA_DEBIAN_PACKAGES:-}"  # libusb: open3d's import needs it
+DEBIAN_PACKAGES="libusb-1.0-0 chromium ${EXTRA_DEBIAN_PACKAGES:-}"  # libusb: open3d's import needs it; chromium: the UI browser test
 missing=""
 for pkg in $DEBIAN_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
@@ -13,7 +13,7 @@ done
 if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"

@@ -1,0 +1,219 @@
+"""The Gradio app in a real browser: Debian chromium driven by playwright (sync API).
+
+Opens the app, uploads a mesh, fits it (few steps), edits it, checks the renders and the 3D
+viewers, shows that each bad upload puts a clear message in the page while the app keeps
+serving, and saves a screenshot of the Edit tab to docs/ui_edit_tab.png.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+from PIL import Image
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("Debian chromium is not installed at /usr/bin/chromium (scripts/setup.sh installs it)",
+                allow_module_level=True)
+pytest.importorskip("gradio")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the server must not phone home during tests
+REPO = Path(__file__).resolve().parent.parent
+MUG = REPO / "scenes" / "shapes" / "mug.obj"
+SCREENSHOT = REPO / "docs" / "ui_edit_tab.png"
+FIT_STEPS = 300
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SLOW = 600_000  # ms: a fit on a shared 2-core CPU (other jobs may be running)
+FAST = 180_000
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    from inredit.editor.registry import IdentityEditor, available_editors
+    from inredit.inr.spec import DEFAULT_SPEC
+    from inredit_ui.app import serve_in_background
+    from inredit_ui.limits import Limits
+    from inredit_ui.preview import PreviewSettings
+    from inredit_ui.workspace import Workspace
+
+    editors = {**available_editors(), "identity-default-spec": IdentityEditor(DEFAULT_SPEC)}
+    threads = torch.get_num_threads()
+    demo, url = serve_in_background(limits=Limits(max_upload_mb=1.0, max_faces=6000), editors=editors,
+                                    workspace=Workspace(tmp_path_factory.mktemp("ui-work")),
+                                    settings=PreviewSettings(resolution=128, mesh_resolution=96))  # a bit faster
+    yield url
+    demo.close()
+    torch.set_num_threads(threads)  # launch() set one thread for the whole process
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+                                             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        page.wait_for_selector("#fit-button", timeout=FAST)
+        yield page
+        browser.close()
+
+
+def image_at(page, selector: str) -> tuple[str, np.ndarray]:
+    """(src, pixels) of the image shown in a gr.Image, fetched through the page's own session."""
+    src = page.locator(f"{selector} img").first.get_attribute("src")
+    response = page.request.get(src)
+    assert response.ok, src
+    return src, np.asarray(Image.open(io.BytesIO(response.body())).convert("RGB"))
+
+
+def wait_for_new_image(page, selector: str, old_src: str | None, timeout: int) -> None:
+    page.wait_for_function(
+        "([sel, old]) => { const img = document.querySelector(sel + ' img');"
+        " return img && img.getAttribute('src') && img.getAttribute('src') !== old; }",
+        arg=[selector, old_src or ""], timeout=timeout,
+    )
+
+
+def model_file(page, selector: str) -> trimesh.Trimesh:
+    """The mesh a gr.Model3D received: its canvas exists and its download link serves a real GLB."""
+    page.wait_for_selector(f"{selector} canvas", timeout=FAST)
+    link = page.locator(f"{selector} [data-testid=model3d-download-link]")
+    link.wait_for(timeout=FAST)
+    href = link.get_attribute("href")
+    assert href.endswith(".glb"), href
+    mesh = trimesh.load(io.BytesIO(page.request.get(href).body()), file_type="glb", force="mesh")
+    assert len(mesh.faces) > 100
+    return mesh
+
+
+def upload(page, component: str, path: Path) -> None:
+    """Replace a gr.File's files with `path` (clear first, so files never accumulate)."""
+    clear = page.locator(f"{component} button[aria-label=Clear]")
+    if clear.count():
+        clear.first.click()
+    page.set_input_files(f"{component} input[type=file]", str(path))
+    page.locator(f"{component} td.filename[aria-label='{path.name}']").wait_for(timeout=FAST)
+
+
+def expect_error(page, text: str) -> None:
+    toast = page.locator("[data-testid=toast-text]", has_text=text)
+    toast.first.wait_for(timeout=FAST)
+    assert "Traceback" not in toast.first.inner_text()
+    for close in page.locator("[data-testid=toast-close]").all():  # toasts must not hide the next clicks
+        if close.is_visible():
+            close.click()
+
+
+def test_fit_then_edit_in_browser(page):
+    page.get_by_role("tab", name="Fit").click()
+    page.fill("#fit-steps input[type=number]", str(FIT_STEPS))
+    page.press("#fit-steps input[type=number]", "Enter")
+    page.get_by_label("Measure fit quality").uncheck()
+    upload(page, "#fit-meshes", MUG)
+    page.click("#fit-button")
+    wait_for_new_image(page, "#fit-render", None, SLOW)
+    _, render = image_at(page, "#fit-render")
+    assert render.shape[1] > 3 * render.shape[0]  # 4 views side by side
+    model_file(page, "#fit-model")
+    assert page.locator("#fit-downloads td.filename[aria-label='mug.safetensors']").count() == 1
+
+    page.get_by_role("tab", name="Edit").click()
+    page.locator("#edit-inrs td.filename[aria-label='mug.safetensors']").wait_for(timeout=FAST)  # handed over
+    start = time.perf_counter()
+    page.click("#edit-button")
+    wait_for_new_image(page, "#edit-after", None, FAST)
+    print(f"\nclick Edit -> after-render shown: {time.perf_counter() - start:.2f} s")
+    wait_for_new_image(page, "#edit-before", None, FAST)
+    _, before = image_at(page, "#edit-before")
+    _, after = image_at(page, "#edit-after")
+    assert before.shape == after.shape == render.shape  # same cameras and resolution as the fit preview
+    assert np.array_equal(before, render)
+    # Only the identity editor exists so far, so the after-render equals the before-render.
+    # TODO(real-editors): edit with remove-handle and assert that before and after differ.
+    assert np.array_equal(before, after)
+    model_file(page, "#edit-before-model")
+    model_file(page, "#edit-after-model")
+
+
+def test_one_click_example_and_screenshot(page):
+    """Clicking a pre-fitted example fills the Edit tab and runs the edit; the screenshot goes to docs/."""
+    page.get_by_role("tab", name="Edit").click()
+    shown = page.locator("#edit-after img")
+    old_src = shown.first.get_attribute("src") if shown.count() else None
+    example_button(page, "mug").click()
+    wait_for_new_image(page, "#edit-after", old_src, FAST)
+    page.locator("#edit-inrs td.filename[aria-label='mug.safetensors']").wait_for(timeout=FAST)
+    _, before = image_at(page, "#edit-before")
+    _, after = image_at(page, "#edit-after")
+    assert before.shape == after.shape and before.min() < 200  # a shape is drawn
+    model_file(page, "#edit-after-model")
+    page.wait_for_timeout(1500)  # let the 3D viewers draw a frame or two
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert Image.open(SCREENSHOT).size[0] >= 1000
+
+
+def example_button(page, shape: str):
+    """The Edit tab's example for a pre-fitted shape ("mug (identity)", later "mug (remove-handle)")."""
+    return page.get_by_role("button", name=re.compile(rf"^{shape} \("))
+
+
+def good_edit(page, example: str) -> None:
+    """One valid request (a pre-fitted example): proves the app still serves after an error.
+
+    Callers alternate examples, so the after-render always changes (an error leaves it as it was).
+    """
+    page.get_by_role("tab", name="Edit").click()
+    shown = page.locator("#edit-after img")
+    old_src = shown.first.get_attribute("src") if shown.count() else None
+    example_button(page, example).click()
+    wait_for_new_image(page, "#edit-after", old_src, FAST)
+
+
+def test_bad_uploads_show_errors_and_app_keeps_serving(page, tmp_path):
+    from inredit.inr.io import save_inr
+    from inredit.inr.spec import INRSpec
+    from inredit.inr.weights import init_weights
+    from test_ui_api import write_nan_inr
+
+    garbage = tmp_path / "notamesh.obj"
+    garbage.write_text("this is not a mesh\n")
+    dense = tmp_path / "dense.ply"
+    trimesh.creation.icosphere(subdivisions=5).export(dense)  # 20480 faces > the test limit of 6000
+    huge = tmp_path / "huge.obj"
+    huge.write_text("v 0 0 0\n" * 200_000)  # 1.5 MB > the test limit of 1 MB
+    other_spec = save_inr(tmp_path / "width16.safetensors", init_weights(INRSpec(width=16)))
+    nan = write_nan_inr(tmp_path / "nan.safetensors")
+
+    cases = [  # (tab, upload component, file, editor or None, expected message part)
+        ("Fit", "#fit-meshes", garbage, None, "notamesh.obj: mesh is empty"),
+        ("Fit", "#fit-meshes", dense, None, "more than the limit of 6000"),
+        ("Fit", "#fit-meshes", huge, None, "exceed the maximum allowed size"),  # refused by gradio at upload
+        ("Edit", "#edit-inrs", other_spec, "identity-default-spec", "needs INRs of spec"),
+        ("Edit", "#edit-inrs", nan, "identity", "weights contain NaN or inf"),
+    ]
+    for k, (tab, component, path, editor, expected) in enumerate(cases):
+        page.get_by_role("tab", name=tab).click()
+        if expected.startswith("exceed"):
+            clear = page.locator(f"{component} button[aria-label=Clear]")
+            if clear.count():
+                clear.first.click()
+            page.set_input_files(f"{component} input[type=file]", str(path))
+        else:
+            upload(page, component, path)
+            if editor is not None:
+                page.locator("#edit-editor input").fill(editor)
+                page.get_by_role("option", name=editor).first.click()
+            page.click("#fit-button" if tab == "Fit" else "#edit-button")
+        expect_error(page, expected)
+        good_edit(page, ["vase", "mug"][k % 2])  # the previous test left the mug on show

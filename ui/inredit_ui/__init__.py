@@ -1,0 +1,1 @@
+"""inredit's Gradio app (`inredit ui`): fit meshes to INRs and edit INRs, with live previews."""
