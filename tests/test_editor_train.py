@@ -30,12 +30,12 @@ def small(data, **changes):
 
 
 def test_training_lowers_the_validation_loss_and_writes_an_editor(tiny_pairs, tmp_path):
-    config = small(tiny_pairs)
+    config = small(tiny_pairs, epochs=20)
     state = train_editor(config, tmp_path)
     history = state["history"]
     model, header = load_editor(tmp_path / "editor.safetensors")
     assert header["edit"] == "dilate" and header["spec"] == INRSpec().to_dict()
-    untrained = DWSNet(INRSpec(), 8, 3)
+    untrained = DWSNet(INRSpec(), 8, 3)  # starts at the identity edit
     val = load_pairs(tiny_pairs, "val")
     untrained.set_input_statistics(load_pairs(tiny_pairs, "train").original)
     assert evaluate_loss(model, val, config.truncation) == pytest.approx(min(h["val_loss"] for h in history), rel=1e-4)
