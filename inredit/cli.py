@@ -240,19 +240,12 @@ def train_editor_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (resumable: re-run to continue).")],
 ) -> None:
     """Train a DWSNet editor (or the flat-MLP baseline) on a pair dataset."""
-    import yaml
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from inredit.config import build_dataclass
+    from inredit.config import build_dataclass, read_yaml_mapping
     from inredit.editor.train import TrainConfig, train_editor
 
-    if not config.exists():
-        raise InreditError("config file not found", config)
-    try:
-        values = yaml.safe_load(config.read_text())
-    except yaml.YAMLError as exc:
-        raise InreditError(f"invalid YAML ({str(exc).splitlines()[0]})", config) from None
-    train_config = build_dataclass(TrainConfig, values, config, "top level")
+    train_config = build_dataclass(TrainConfig, read_yaml_mapping(config, "training config"), config, "top level")
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("ETA"),
                   TimeRemainingColumn(), console=err_console, transient=True) as progress:
         task = progress.add_task("loading pairs", total=None)

@@ -22,19 +22,26 @@ def build_dataclass(cls, values: dict | None, path: Path, section: str):
     return cls(**values)
 
 
-def load_fit_job(path: str | Path | None = None) -> FitJob:
-    """Read a fit config; `None` gives the defaults (`FitJob()`, mirrored by configs/fit/default.yaml)."""
-    if path is None:
-        return FitJob()
+def read_yaml_mapping(path: str | Path, what: str = "config") -> dict:
+    """A YAML file that must hold a mapping; every problem is a one-line error naming the file."""
     path = Path(path)
     if not path.exists():
-        raise InreditError("config file not found", path)
+        raise InreditError(f"{what} file not found", path)
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise InreditError(f"invalid YAML ({str(exc).splitlines()[0]})", path) from None
     if not isinstance(data, dict):
-        raise InreditError("config must be a mapping with sections spec/fit/sampling", path)
+        raise InreditError(f"a {what} must be a YAML mapping", path)
+    return dict(data)
+
+
+def load_fit_job(path: str | Path | None = None) -> FitJob:
+    """Read a fit config; `None` gives the defaults (`FitJob()`, mirrored by configs/fit/default.yaml)."""
+    if path is None:
+        return FitJob()
+    path = Path(path)
+    data = read_yaml_mapping(path, "fit config")
     unknown = sorted(set(data) - {"spec", "fit", "sampling", "batch_size", "metrics", "device"})
     if unknown:
         raise InreditError(f"unknown sections {unknown}", path)

@@ -17,7 +17,6 @@ to unsafe loading:
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import re
 from collections import OrderedDict
@@ -29,6 +28,7 @@ import torch
 
 from inredit.errors import InreditError
 from inredit.files import atomic_write
+from inredit.geometry.mesh_io import file_sha256  # noqa: F401  (re-exported for edit_runs)
 
 GEOMETRY_STATE_FORMAT = "inredit.nerfstudio.geometry/1"
 GEOMETRY_PREFIX = "_model.field.geometry."  # pipeline state_dict keys of the INR weights
@@ -138,9 +138,3 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -8,9 +8,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from inredit.config import build_dataclass
+from inredit.config import build_dataclass, read_yaml_mapping
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 
@@ -63,15 +61,7 @@ class PairConfig:
 
 def load_pair_config(path: str | Path) -> PairConfig:
     path = Path(path)
-    if not path.exists():
-        raise InreditError("config file not found", path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InreditError(f"invalid YAML ({str(exc).splitlines()[0]})", path) from None
-    if not isinstance(data, dict):
-        raise InreditError("a pair config must be a mapping", path)
-    data = dict(data)
+    data = read_yaml_mapping(path, "pair config")
     spec = build_dataclass(INRSpec, data.pop("spec", None), path, "spec")
     if "splits" in data:
         data["splits"] = tuple(data["splits"])
