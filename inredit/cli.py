@@ -212,18 +212,11 @@ def edit(
 ) -> None:
     """Edit INRs in one batched forward pass; writes edited INRs, meshes and before/after renders."""
     from inredit.edit_inrs import edit_files
-    from inredit.editor.registry import get_editor
+    from inredit.editor.registry import resolve_editor
 
     if mesh_format not in ("glb", "ply", "obj"):
         raise InreditError(f"unknown mesh format {mesh_format!r}: use glb, ply or obj")
-    if editor_file is not None:
-        from inredit.editor.learned import LearnedEditor
-
-        editor = LearnedEditor(editor_file)
-        if editor.name != edit_name:
-            raise InreditError(f"this editor was trained for '{editor.name}', not '{edit_name}'", editor_file)
-    else:
-        editor = get_editor(edit_name)
+    editor = resolve_editor(edit_name, editor_file)
     results = edit_files(inputs, editor, out, strength, mesh_format=mesh_format)
     table = Table(title=f"{editor.name} (strength {strength}) -> {out}")
     for column in ("input", "volume change", "IoU before/after", "symmetry before", "symmetry after"):
@@ -330,19 +323,12 @@ def ns_edit(
     renders: Annotated[bool, typer.Option(help="Write before_after.png (sphere-traced geometry) per run.")] = True,
 ) -> None:
     """Edit the geometry of trained inredit-sdf runs in one batched call; writes runs ns-render/ns-viewer load."""
-    from inredit.editor.registry import get_editor
+    from inredit.editor.registry import resolve_editor
     from inredit.nerfstudio.edit_runs import edit_runs
 
     if mesh_format not in ("ply", "glb", "obj", "none"):
         raise InreditError(f"unknown mesh format {mesh_format!r}: use ply, glb, obj or none")
-    if editor_file is not None:
-        from inredit.editor.learned import LearnedEditor
-
-        editor = LearnedEditor(editor_file)
-        if editor.name != edit_name:
-            raise InreditError(f"this editor was trained for '{editor.name}', not '{edit_name}'", editor_file)
-    else:
-        editor = get_editor(edit_name)
+    editor = resolve_editor(edit_name, editor_file)
     results, timings = edit_runs(list(load_config) + list(runs or []), editor, output_dir, strength, step,
                                  None if mesh_format == "none" else mesh_format, mesh_resolution, renders)
     table = Table(title=f"ns-edit {editor.name} (strength {strength}): {len(results)} runs")

@@ -136,8 +136,8 @@ def write_nan_inr(path: Path) -> Path:
     return path
 
 
-def bad_uploads(tmp_path: Path) -> list[tuple[str, list, str]]:
-    """(endpoint, arguments, expected message part) for each kind of bad upload."""
+def bad_files(tmp_path: Path) -> tuple[Path, Path, Path, Path, Path]:
+    """A text file named .obj, a too-dense mesh, a too-large file, an INR of another spec, NaN weights."""
     garbage = tmp_path / "notamesh.obj"
     garbage.write_text("this is not a mesh\n")
     dense = tmp_path / "dense.ply"
@@ -146,6 +146,12 @@ def bad_uploads(tmp_path: Path) -> list[tuple[str, list, str]]:
     huge.write_text("v 0 0 0\n" * 200_000)  # 1.5 MB > the test limit of 1 MB
     other_spec = save_inr(tmp_path / "width16.safetensors", init_weights(INRSpec(width=16)))
     nan = write_nan_inr(tmp_path / "nan.safetensors")
+    return garbage, dense, huge, other_spec, nan
+
+
+def bad_uploads(tmp_path: Path) -> list[tuple[str, list, str]]:
+    """(endpoint, arguments, expected message part) for each kind of bad upload."""
+    garbage, dense, huge, other_spec, nan = bad_files(tmp_path)
     truncated = tmp_path / "truncated.safetensors"
     truncated.write_bytes(nan.read_bytes()[:300])
     return [

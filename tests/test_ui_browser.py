@@ -181,19 +181,9 @@ def good_edit(page, example: str) -> None:
 
 
 def test_bad_uploads_show_errors_and_app_keeps_serving(page, tmp_path):
-    from inredit.inr.io import save_inr
-    from inredit.inr.spec import INRSpec
-    from inredit.inr.weights import init_weights
-    from test_ui_api import write_nan_inr
+    from test_ui_api import bad_files
 
-    garbage = tmp_path / "notamesh.obj"
-    garbage.write_text("this is not a mesh\n")
-    dense = tmp_path / "dense.ply"
-    trimesh.creation.icosphere(subdivisions=5).export(dense)  # 20480 faces > the test limit of 6000
-    huge = tmp_path / "huge.obj"
-    huge.write_text("v 0 0 0\n" * 200_000)  # 1.5 MB > the test limit of 1 MB
-    other_spec = save_inr(tmp_path / "width16.safetensors", init_weights(INRSpec(width=16)))
-    nan = write_nan_inr(tmp_path / "nan.safetensors")
+    garbage, dense, huge, other_spec, nan = bad_files(tmp_path)
 
     cases = [  # (tab, upload component, file, editor or None, expected message part)
         ("Fit", "#fit-meshes", garbage, None, "notamesh.obj: mesh is empty"),

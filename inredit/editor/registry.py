@@ -69,3 +69,15 @@ def get_editor(name: str) -> Editor:
     if name not in editors:
         raise InreditError(f"unknown edit '{name}' (available: {', '.join(sorted(editors))})")
     return editors[name]
+
+
+def resolve_editor(name: str, editor_file: Path | None = None) -> Editor:
+    """The shipped editor `name`, or the editor in `editor_file` (which must be trained for `name`)."""
+    if editor_file is None:
+        return get_editor(name)
+    from inredit.editor.learned import LearnedEditor
+
+    editor = LearnedEditor(editor_file)
+    if editor.name != name:
+        raise InreditError(f"this editor was trained for '{editor.name}', not '{name}'", editor_file)
+    return editor
