@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/edit.py [--edits remove-handle symmetrize dilate] [--max-pairs N]
 
+Writes benchmarks/results/edit-<edit>.md and .json (scripts/ship_editor.py copies the DWSNet row
+into the shipped editor's card).
+
 Needs data/pairs/<edit> (make-pairs) and an editor per edit: runs/editors/<edit>/editor.safetensors
 (train-editor) or the shipped one in inredit/editor/zoo/; the flat-MLP baseline is included when
 runs/editors/<edit>-flat/editor.safetensors exists. Prints one markdown table per edit (IoU,
@@ -11,6 +14,7 @@ Chamfer-L1, edit scores, edit gap closed, latency) and the fine-tuning time need
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -38,6 +42,8 @@ def main() -> None:
     parser.add_argument("--edits", nargs="+", default=list(EDITS))
     parser.add_argument("--max-pairs", type=int, default=None)
     parser.add_argument("--data", type=Path, default=REPO / "data" / "pairs")
+    parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results",
+                        help="folder for edit-<edit>.md/.json (full test split only)")
     args = parser.parse_args()
     for edit in args.edits:
         files = editor_files(edit)
@@ -46,11 +52,17 @@ def main() -> None:
             continue
         models = {name: load_editor(path)[0] for name, path in files.items()}
         rows = evaluate(args.data / edit, models, max_pairs=args.max_pairs)
-        print(f"## {edit} ({rows[0]['test_pairs']} held-out test pairs; IoU at 64^3 against the exact edited shape)\n")
-        print(markdown_table(rows, [c for c in COLUMNS if any(c in r for r in rows)]))
-        print()
-        print(markdown_table([finetune_time_to_match(rows, name) for name in models]))
-        print()
+        matches = [finetune_time_to_match(rows, name) for name in models]
+        table = (f"## {edit} ({rows[0]['test_pairs']} held-out test pairs; IoU at 64^3 against the exact edited shape)\n\n"
+                 + markdown_table(rows, [c for c in COLUMNS if any(c in r for r in rows)]) + "\n\n"
+                 + markdown_table(matches) + "\n")
+        print(table)
+        if args.max_pairs is None:
+            args.results.mkdir(parents=True, exist_ok=True)
+            (args.results / f"edit-{edit}.md").write_text(table)
+            files_used = {name: str(path.relative_to(REPO)) for name, path in files.items()}
+            (args.results / f"edit-{edit}.json").write_text(
+                json.dumps({"edit": edit, "editors": files_used, "rows": rows, "finetune_to_match": matches}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the shipped editors: pair datasets -> DWSNet + flat-MLP baseline -> zoo -> benchmark.
+# Reproduce the shipped editors: pair datasets -> DWSNet + flat-MLP baseline -> benchmark -> zoo.
 # Resumable: every step skips what is already done. About 35 min per dataset and up to 60 min per
 # editor on a 2-core CPU.   Usage: bash scripts/train_editors.sh [edit ...]
 set -euo pipefail
@@ -9,6 +9,6 @@ for edit in ${EDITS[@]}; do
   .venv/bin/inredit make-pairs --config "configs/pairs/$edit.yaml" --out "data/pairs/$edit" --workers 2
   .venv/bin/inredit train-editor --config "configs/editor/$edit.yaml" --out "runs/editors/$edit"
   .venv/bin/inredit train-editor --config "configs/editor/$edit-flat-mlp.yaml" --out "runs/editors/$edit-flat"
-  cp "runs/editors/$edit/editor.safetensors" "inredit/editor/zoo/$edit.safetensors"
+  .venv/bin/python benchmarks/edit.py --edits "$edit"   # -> benchmarks/results/edit-$edit.{md,json}
+  .venv/bin/python scripts/ship_editor.py "$edit"       # -> inredit/editor/zoo/$edit.safetensors + card
 done
-.venv/bin/python benchmarks/edit.py --edits ${EDITS[@]}

@@ -19,20 +19,19 @@ import torch
 import trimesh
 from PIL import Image
 
-CHROMIUM = Path("/usr/bin/chromium")
+from inredit_ui.browser import CHROMIUM, image_at, image_src, open_page, upload, wait_for_new_image
+
 if not CHROMIUM.exists():
     pytest.skip("Debian chromium is not installed at /usr/bin/chromium (scripts/setup.sh installs it)",
                 allow_module_level=True)
 pytest.importorskip("gradio")
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the server must not phone home during tests
 REPO = Path(__file__).resolve().parent.parent
 MUG = REPO / "scenes" / "shapes" / "mug.obj"
 SCREENSHOT = REPO / "docs" / "ui_edit_tab.png"
 FIT_STEPS = 300
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SLOW = 600_000  # ms: a fit on a shared 2-core CPU (other jobs may be running)
 FAST = 180_000
 
@@ -58,51 +57,8 @@ def app_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(app_url):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
-                                             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url)
-        page.wait_for_selector("#fit-button", timeout=FAST)
+    with open_page(app_url, FAST) as page:
         yield page
-        browser.close()
-
-
-def image_at(page, selector: str) -> tuple[str, np.ndarray]:
-    """(src, pixels) of the image shown in a gr.Image, fetched through the page's own session."""
-    src = page.locator(f"{selector} img").first.get_attribute("src")
-    response = page.request.get(src)
-    assert response.ok, src
-    return src, np.asarray(Image.open(io.BytesIO(response.body())).convert("RGB"))
-
-
-def wait_for_new_image(page, selector: str, old_src: str | None, timeout: int) -> None:
-    page.wait_for_function(
-        "([sel, old]) => { const img = document.querySelector(sel + ' img');"
-        " return img && img.getAttribute('src') && img.getAttribute('src') !== old; }",
-        arg=[selector, old_src or ""], timeout=timeout,
-    )
-
-
-def model_file(page, selector: str) -> trimesh.Trimesh:
-    """The mesh a gr.Model3D received: its canvas exists and its download link serves a real GLB."""
-    page.wait_for_selector(f"{selector} canvas", timeout=FAST)
-    link = page.locator(f"{selector} [data-testid=model3d-download-link]")
-    link.wait_for(timeout=FAST)
-    href = link.get_attribute("href")
-    assert href.endswith(".glb"), href
-    mesh = trimesh.load(io.BytesIO(page.request.get(href).body()), file_type="glb", force="mesh")
-    assert len(mesh.faces) > 100
-    return mesh
-
-
-def upload(page, component: str, path: Path) -> None:
-    """Replace a gr.File's files with `path` (clear first, so files never accumulate)."""
-    clear = page.locator(f"{component} button[aria-label=Clear]")
-    if clear.count():
-        clear.first.click()
-    page.set_input_files(f"{component} input[type=file]", str(path))
-    page.locator(f"{component} td.filename[aria-label='{path.name}']").wait_for(timeout=FAST)
 
 
 def expect_error(page, text: str) -> None:
@@ -148,8 +104,7 @@ def test_fit_then_edit_in_browser(page):
 def test_one_click_example_and_screenshot(page):
     """Clicking a pre-fitted example fills the Edit tab and runs the edit; the screenshot goes to docs/."""
     page.get_by_role("tab", name="Edit").click()
-    shown = page.locator("#edit-after img")
-    old_src = shown.first.get_attribute("src") if shown.count() else None
+    old_src = image_src(page, "#edit-after")
     example_button(page, "mug").click()
     wait_for_new_image(page, "#edit-after", old_src, FAST)
     page.locator("#edit-inrs td.filename[aria-label='mug.safetensors']").wait_for(timeout=FAST)
@@ -174,8 +129,7 @@ def good_edit(page, example: str) -> None:
     Callers alternate examples, so the after-render always changes (an error leaves it as it was).
     """
     page.get_by_role("tab", name="Edit").click()
-    shown = page.locator("#edit-after img")
-    old_src = shown.first.get_attribute("src") if shown.count() else None
+    old_src = image_src(page, "#edit-after")
     example_button(page, example).click()
     wait_for_new_image(page, "#edit-after", old_src, FAST)
 

@@ -1,0 +1,50 @@
+"""Copy a trained DWSNet editor into the zoo with its measured test metrics in its card.
+
+    .venv/bin/python scripts/ship_editor.py remove-handle
+
+Reads runs/editors/<edit>/editor.safetensors, data/pairs/<edit>/card.json (the training data) and
+benchmarks/results/edit-<edit>.json (benchmarks/edit.py on the held-out test split, which must
+have scored this very file) and writes inredit/editor/zoo/<edit>.safetensors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from inredit.editor.checkpoint import load_editor, save_editor  # noqa: E402
+from inredit.editor.registry import ZOO  # noqa: E402
+
+KEPT_METRICS = ("iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetry_iou", "gap_closed",
+                "latency_b1_ms", "latency_b256_s", "test_pairs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("edit")
+    args = parser.parse_args()
+    source = REPO / "runs" / "editors" / args.edit / "editor.safetensors"
+    results = json.loads((REPO / "benchmarks" / "results" / f"edit-{args.edit}.json").read_text())
+    if results["editors"].get("DWSNet") != str(source.relative_to(REPO)):
+        sys.exit(f"benchmarks/results/edit-{args.edit}.json scored {results['editors'].get('DWSNet')}, not {source}: "
+                 f"re-run benchmarks/edit.py --edits {args.edit}")
+    data_card = json.loads((REPO / "data" / "pairs" / args.edit / "card.json").read_text())
+    model, header = load_editor(source)
+    rows = {r["method"]: r for r in results["rows"]}
+    card = {**header["card"],
+            "data_card": data_card,
+            "test_metrics": {m: {k: rows[m][k] for k in KEPT_METRICS if k in rows[m]}
+                             for m in ("identity", "direct fit (upper bound)", "DWSNet")},
+            "measured_by": f"benchmarks/edit.py --edits {args.edit}"}
+    target = save_editor(ZOO / f"{args.edit}.safetensors", model, header["edit"], card)
+    print(f"{target.relative_to(REPO)}: {target.stat().st_size / 1e6:.2f} MB, "
+          f"gap closed {rows['DWSNet']['gap_closed']:.3f} on {rows['DWSNet']['test_pairs']} test pairs")
+
+
+if __name__ == "__main__":
+    main()
