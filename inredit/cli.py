@@ -1,4 +1,4 @@
-"""`inredit` command line: fit, render, info, demo.
+"""`inredit` command line: fit, render, info, demo, make-pairs, edit, train-editor, evaluate, ui, ns-edit.
 
 Every user error is an `InreditError`: printed as one line on stderr, exit code 2, no traceback.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -25,6 +27,23 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+@contextmanager
+def progress_bar(first_text: str, every: int = 1) -> Iterator[Callable[[str, int, int], None]]:
+    """A transient rich progress bar on stderr; yields `update(text, done, total)` (drawn every `every` steps)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
+                  transient=True) as progress:
+        task = progress.add_task(first_text, total=None)
+
+        def update(text: str, done: int, total: int) -> None:
+            if done % every == 0 or done == total:
+                progress.update(task, description=text, completed=done, total=total)
+
+        yield update
 
 SHIPPED_MUG = Path(__file__).resolve().parent.parent / "scenes" / "shapes" / "mug.obj"
 
@@ -60,8 +79,6 @@ def fit(
     """Fit one INR per mesh, many at once. Re-running skips shapes already fitted (resumable)."""
     import dataclasses
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     from inredit.config import load_fit_job
     from inredit.fit_meshes import fit_meshes
     from inredit.inr.io import load_inr
@@ -75,16 +92,7 @@ def fit(
     job.device = _resolve_device(device)
     init = load_inr(init_from, expected_spec=job.spec)[0] if init_from is not None else None
 
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True,
-    ) as progress:
-        task = progress.add_task("loading meshes", total=None)
-
-        def on_progress(text: str, done: int, total: int) -> None:
-            if done % 50 == 0 or done == total:
-                progress.update(task, description=text, completed=done, total=total)
-
+    with progress_bar("loading meshes", every=50) as on_progress:
         records = fit_meshes(meshes, out, job, init=init, on_progress=on_progress)
 
     rows = [(r.name, "skipped (done)" if r.skipped else "fitted", r.metrics) for r in records]
@@ -165,16 +173,11 @@ def make_pairs(
     workers: Annotated[int, typer.Option(help="Run this many local single-threaded worker processes and merge.")] = 1,
 ) -> None:
     """Build (original, edited) INR pairs in shards; the index and card are written when all shards exist."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     from inredit.pairs.builder import build_pairs
     from inredit.pairs.config import load_pair_config
 
     pair_config = load_pair_config(config)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-                  TimeRemainingColumn(), console=err_console, transient=True) as progress:
-        task = progress.add_task("sampling shapes", total=None)
-        update = lambda text, done, total: progress.update(task, description=text, completed=done, total=total)  # noqa: E731
+    with progress_bar("sampling shapes") as update:
         if workers > 1:
             from inredit.pairs.workers import run_workers
 
@@ -233,17 +236,12 @@ def train_editor_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (resumable: re-run to continue).")],
 ) -> None:
     """Train a DWSNet editor (or the flat-MLP baseline) on a pair dataset."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     from inredit.config import build_dataclass, read_yaml_mapping
     from inredit.editor.train import TrainConfig, train_editor
 
     train_config = build_dataclass(TrainConfig, read_yaml_mapping(config, "training config"), config, "top level")
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-                  TimeRemainingColumn(), console=err_console, transient=True) as progress:
-        task = progress.add_task("loading pairs", total=None)
-        state = train_editor(train_config, out, on_progress=lambda text, done, total: progress.update(
-            task, description=text, completed=done, total=total))
+    with progress_bar("loading pairs") as update:
+        state = train_editor(train_config, out, on_progress=update)
     best = min(state["history"], key=lambda h: h["val_loss"])
     console.print(f"best epoch {best['epoch']}: val function loss {best['val_loss']:.5f} -> {out / 'editor.safetensors'}"
                   f" ({state['seconds'] / 60:.1f} min of training)")

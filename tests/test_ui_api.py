@@ -86,7 +86,6 @@ def test_identity_edit(app, fitted):
     )
     assert np.array_equal(np.asarray(Image.open(before)), np.asarray(Image.open(fitted[0])))  # same cameras
     # identity: the after-render equals the before-render.
-    # TODO(real-editors): with remove-handle/symmetrize/dilate assert that before and after differ.
     assert np.array_equal(np.asarray(Image.open(after)), np.asarray(Image.open(before)))
     after_mesh = next(Path(d) for d in downloads if str(d).endswith(".glb"))
     assert after_mesh.name == "mug_identity.glb" and len(trimesh.load(after_mesh, force="mesh").faces) > 100
@@ -101,6 +100,24 @@ def test_identity_edit(app, fitted):
     original, _ = load_inr(inr_file)
     assert all(torch.equal(a, b) for a, b in zip(edited.weights, original.weights))
     assert meta["edit"]["name"] == "identity" and meta["edit"]["strength"] == 1.0
+
+
+def test_remove_handle_on_the_prefitted_mug(app):
+    """The shipped editor on the shipped pre-fitted mug: the handle goes, the body stays."""
+    from inredit_ui.app import EXAMPLE_INRS
+
+    client, _ = app
+    assert "remove-handle" in available_editors()  # shipped in inredit/editor/zoo/
+    before, after, gallery, metrics, downloads = client.predict(
+        [handle_file(EXAMPLE_INRS / "mug.safetensors")], "remove-handle", 1.0, api_name="/edit"
+    )
+    drawn = [(np.asarray(Image.open(p).convert("L")) < 250).sum() for p in (before, after)]
+    assert drawn[1] < 0.95 * drawn[0]  # less of the mug is drawn: the handle is gone from the views
+    row = dict(zip(metrics["headers"], metrics["data"][0]))
+    assert -0.5 < row["volume_change"] < -0.02  # the handle's volume, not the whole mug
+    assert 0.7 < row["iou_before_after"] < 0.99
+    edited, meta = load_inr(next(Path(d) for d in downloads if str(d).endswith(".safetensors")))
+    assert meta["edit"]["name"] == "remove-handle" and edited.spec == DEFAULT_SPEC
 
 
 def test_several_inrs_give_gallery_and_zip(app, fitted, tmp_path):

@@ -94,9 +94,8 @@ def test_fit_then_edit_in_browser(page):
     _, after = image_at(page, "#edit-after")
     assert before.shape == after.shape == render.shape  # same cameras and resolution as the fit preview
     assert np.array_equal(before, render)
-    # Only the identity editor exists so far, so the after-render equals the before-render.
-    # TODO(real-editors): edit with remove-handle and assert that before and after differ.
-    assert np.array_equal(before, after)
+    assert page.locator("#edit-editor input").input_value().startswith("remove-handle")  # the page's default
+    assert not np.array_equal(before, after)  # the shipped editor changed the shape
     model_file(page, "#edit-before-model")
     model_file(page, "#edit-after-model")
 
@@ -111,6 +110,8 @@ def test_one_click_example_and_screenshot(page):
     _, before = image_at(page, "#edit-before")
     _, after = image_at(page, "#edit-after")
     assert before.shape == after.shape and before.min() < 200  # a shape is drawn
+    drawn_before, drawn_after = ((image.min(axis=2) < 250).sum() for image in (before, after))
+    assert drawn_after < 0.95 * drawn_before  # the mug lost its handle: less of it is drawn
     model_file(page, "#edit-after-model")
     page.wait_for_timeout(1500)  # let the 3D viewers draw a frame or two
     SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -119,7 +120,7 @@ def test_one_click_example_and_screenshot(page):
 
 
 def example_button(page, shape: str):
-    """The Edit tab's example for a pre-fitted shape ("mug (identity)", later "mug (remove-handle)")."""
+    """The Edit tab's example for a pre-fitted shape (e.g. "mug (remove-handle)")."""
     return page.get_by_role("button", name=re.compile(rf"^{shape} \("))
 
 

@@ -74,6 +74,11 @@ def metrics_table(rows: list[tuple[str, dict]]) -> pd.DataFrame:
     return pd.DataFrame([{"shape": name, **rounded(m)} for name, m in rows])
 
 
+def default_editor(editors: dict[str, Editor]) -> str:
+    """The edit the page opens with: the headline edit when shipped."""
+    return "remove-handle" if "remove-handle" in editors else next(iter(editors))
+
+
 def editor_choices(editors: dict[str, Editor]) -> list[tuple[str, str]]:
     return [(f"{name} — {e.description}" if e.description else name, name) for name, e in editors.items()]
 
@@ -177,7 +182,7 @@ def build_app(
                         inr_files = gr.File(label=f"INR files (.safetensors; up to {limits.max_inrs}) — "
                                                   "filled in by the Fit tab", file_count="multiple",
                                             file_types=[".safetensors"], elem_id="edit-inrs")
-                        editor = gr.Dropdown(editor_choices(editors), value=next(iter(editors)), label="Edit",
+                        editor = gr.Dropdown(editor_choices(editors), value=default_editor(editors), label="Edit",
                                              elem_id="edit-editor")
                         strength = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Strength",
                                              info="1 = the trained edit, 0 = no change", elem_id="edit-strength")
@@ -280,7 +285,7 @@ def inr_examples(key: gr.Textbox, editor: gr.Dropdown, strength: gr.Slider, edit
     names = list(shipped_files()["inr"])
     if not names or not editors:
         return None
-    default = "remove-handle" if "remove-handle" in editors else next(iter(editors))
+    default = default_editor(editors)
     return gr.Examples([[n, default, 1.0] for n in names], inputs=[key, editor, strength],
                        label="Pre-fitted shipped shapes: click one to edit it",
                        example_labels=[f"{n} ({default})" for n in names])
