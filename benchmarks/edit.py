@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/edit.py [--edits remove-handle symmetrize dilate] [--max-pairs N]
 
 Writes benchmarks/results/edit-<edit>.md and .json (scripts/ship_editor.py copies the DWSNet row
-into the shipped editor's card).
+into the shipped editor's card) and docs/edit-<edit>-test.png: the first test shapes (columns) as
+original INR, DWSNet edit and direct fit of the exact target (rows).
 
 Needs data/pairs/<edit> (make-pairs) and an editor per edit: runs/editors/<edit>/editor.safetensors
 (train-editor) or the shipped one in inredit/editor/zoo/; the flat-MLP baseline is included when
@@ -37,6 +38,25 @@ def editor_files(edit: str) -> dict[str, Path]:
     return {name: next(p for p in paths if p.exists()) for name, paths in candidates.items() if any(p.exists() for p in paths)}
 
 
+def render_test_cases(data: Path, model, path: Path, count: int = 5, resolution: int = 160) -> Path:
+    import torch
+
+    from inredit.geometry.render import image_grid, orbit_cameras, render_sdf_views, save_png
+    from inredit.inr.torch_backend import sdf_function
+    from inredit.pairs.dataset import load_pairs
+
+    test = load_pairs(data, "test")
+    keep = torch.arange(min(count, test.original.batch_size))
+    original, target = test.original.select(keep), test.target.select(keep)
+    with torch.no_grad():
+        edited = model(original)
+    camera = orbit_cameras(1)
+    rows = [[render_sdf_views(sdf_function(inr, i), camera, resolution)[0] for i in range(len(keep))]
+            for inr in (original, edited, target)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_png(image_grid(rows), path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--edits", nargs="+", default=list(EDITS))
@@ -63,6 +83,7 @@ def main() -> None:
             files_used = {name: str(path.relative_to(REPO)) for name, path in files.items()}
             (args.results / f"edit-{edit}.json").write_text(
                 json.dumps({"edit": edit, "editors": files_used, "rows": rows, "finetune_to_match": matches}, indent=1))
+            print(render_test_cases(args.data / edit, models["DWSNet"], REPO / "docs" / f"edit-{edit}-test.png"))
 
 
 if __name__ == "__main__":
