@@ -27,6 +27,8 @@ log = logging.getLogger("inredit_ui")
 
 SHIPPED_SHAPES = Path(inredit.__file__).resolve().parent.parent / "scenes" / "shapes"  # in a checkout
 EXAMPLE_INRS = Path(__file__).resolve().parent / "examples"  # pre-fitted shipped shapes (package data)
+# each example opens with the edit that suits its shape (when that editor is shipped)
+EXAMPLE_EDITS = {"mug": "remove-handle", "composition": "symmetrize", "vase": "dilate", "ring_with_peg": "dilate"}
 MESH_TYPES = [".obj", ".ply", ".stl", ".off", ".glb"]
 QUICK_STEPS = 2000  # about IoU 0.98 on the shipped mug in a sixth of the time (rougher surface)
 EDIT_COLUMNS = ["shape", "volume_before", "volume_after", "volume_change", "symmetry_before", "symmetry_after",
@@ -285,10 +287,10 @@ def inr_examples(key: gr.Textbox, editor: gr.Dropdown, strength: gr.Slider, edit
     names = list(shipped_files()["inr"])
     if not names or not editors:
         return None
-    default = default_editor(editors)
-    return gr.Examples([[n, default, 1.0] for n in names], inputs=[key, editor, strength],
+    edits = [EXAMPLE_EDITS[n] if EXAMPLE_EDITS.get(n) in editors else default_editor(editors) for n in names]
+    return gr.Examples([[n, e, 1.0] for n, e in zip(names, edits)], inputs=[key, editor, strength],
                        label="Pre-fitted shipped shapes: click one to edit it",
-                       example_labels=[f"{n} ({default})" for n in names])
+                       example_labels=[f"{n} ({e})" for n, e in zip(names, edits)])
 
 
 def example_files(kind: str):
