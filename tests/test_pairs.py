@@ -118,3 +118,13 @@ def test_cli_local_workers_build_and_merge(tmp_path, run_cli):
     assert code == 0, err
     assert "Pair dataset: symmetrize" in out
     assert len(list((tmp_path / "shards").iterdir())) == 2 and (tmp_path / "index.json").exists()
+
+
+def test_max_parts_truncates_compositions_without_changing_the_stream():
+    from inredit.pairs.config import PairConfig
+    from inredit.pairs.sources import make_source
+
+    full = make_source(PairConfig(edit="symmetrize", family="composition"), 3)
+    short = make_source(PairConfig(edit="symmetrize", family="composition", max_parts=2), 3)
+    assert len(short.params["parts"]) == 2 and short.params["parts"] == full.params["parts"][:2]
+    assert short.split == full.split

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inredit.geometry import edits
-from inredit.geometry.families import make_composition, make_mug, sample_composition_params, sample_mug_params
+from inredit.geometry.families import CompositionParams, make_composition, make_mug, sample_composition_params, sample_mug_params
 from inredit.geometry.mesh_io import from_trimesh
 from inredit.geometry.shapes import MeshShape, OffsetShape
 from inredit.pairs.config import PairConfig
@@ -46,6 +46,8 @@ def make_source(config: PairConfig, index: int) -> PairSource:
         mesh = make_mug(params)
     else:
         params = sample_composition_params(rng)
+        if config.max_parts:  # truncate after sampling: the random stream (and other pairs) stay the same
+            params = CompositionParams(params.parts[: config.max_parts])
         mesh = make_composition(params)
     normalized = from_trimesh(mesh, name=f"pair-{index}")
     original = normalized.mesh
