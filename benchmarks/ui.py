@@ -80,10 +80,9 @@ def main() -> None:
     import torch
 
     from inredit.editor.registry import available_editors
-    from inredit_ui.app import EXAMPLE_INRS, serve_in_background
+    from inredit_ui.app import EXAMPLE_INRS, default_editor, serve_in_background
 
-    editors = available_editors()
-    edit = args.edit or ("remove-handle" if "remove-handle" in editors else next(iter(editors)))
+    edit = args.edit or default_editor(available_editors())
     mug = EXAMPLE_INRS / "mug.safetensors"
     demo, url = serve_in_background()  # one torch thread, default previews: as `inredit ui`
     rows = []

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the shipped editors: pair datasets -> DWSNet + flat-MLP baseline -> benchmark -> zoo.
-# Resumable: every step skips what is already done. About 35 min per dataset and up to 60 min per
-# editor on a 2-core CPU.   Usage: bash scripts/train_editors.sh [edit ...]
+# Resumable: every step skips what is already done. Measured on a 2-core CPU: 31-43 min per dataset,
+# about 5 min per editor, 5-10 min per benchmark.   Usage: bash scripts/train_editors.sh [edit ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EDITS=("${@:-remove-handle symmetrize dilate}")

@@ -16,7 +16,7 @@ from inredit.errors import InreditError
 from inredit.geometry.metrics import iou
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.spec import DEFAULT_SPEC, INRSpec
-from inredit.inr.weights import init_weights
+from inredit.inr.weights import INRWeights, init_weights
 from inredit.shape_metrics import inr_occupancy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def test_strength_zero_is_the_identity_and_half_is_in_between():
 def test_dilate_grows_every_shipped_shape():
     for shape in ("mug", "vase", "composition"):
         before, after = edited("dilate", shape)
-        occupancy = inr_occupancy(before.__class__.cat([before, after]), 48)
+        occupancy = inr_occupancy(INRWeights.cat([before, after]), 48)
         grown = occupancy[1].sum() / occupancy[0].sum()
         assert grown > 1.05, (shape, grown)
         assert (occupancy[0] & ~occupancy[1]).mean() < 0.01  # dilation keeps what was inside
@@ -75,7 +75,7 @@ def test_dilate_grows_every_shipped_shape():
 @pytest.mark.skipif("symmetrize" not in SHIPPED, reason="symmetrize editor not shipped yet")
 def test_symmetrize_makes_the_composition_more_symmetric():
     before, after = edited("symmetrize", "composition")
-    occupancy = inr_occupancy(before.__class__.cat([before, after]), 48).reshape(2, 48, 48, 48)
+    occupancy = inr_occupancy(INRWeights.cat([before, after]), 48).reshape(2, 48, 48, 48)
     symmetry = [iou(o.ravel(), o[::-1].ravel()) for o in occupancy]
     assert symmetry[1] > symmetry[0] + 0.05, symmetry
 

@@ -102,6 +102,12 @@ def test_identity_edit(app, fitted):
     assert meta["edit"]["name"] == "identity" and meta["edit"]["strength"] == 1.0
 
 
+def assert_handle_pixels_gone(drawn_before: np.ndarray, drawn_after: np.ndarray) -> None:
+    """Masks of drawn pixels: the edit removes a handle's worth of them and draws (almost) nothing new."""
+    removed, added = (drawn_before & ~drawn_after).sum(), (drawn_after & ~drawn_before).sum()
+    assert removed > 0.03 * drawn_before.sum() and added < 0.005 * drawn_before.sum()
+
+
 def test_remove_handle_on_the_prefitted_mug(app):
     """The shipped editor on the shipped pre-fitted mug: the handle goes, the body stays."""
     from inredit_ui.app import EXAMPLE_INRS
@@ -111,9 +117,7 @@ def test_remove_handle_on_the_prefitted_mug(app):
     before, after, gallery, metrics, downloads = client.predict(
         [handle_file(EXAMPLE_INRS / "mug.safetensors")], "remove-handle", 1.0, api_name="/edit"
     )
-    drawn_before, drawn_after = ((np.asarray(Image.open(p).convert("L")) < 250) for p in (before, after))
-    removed, added = (drawn_before & ~drawn_after).sum(), (drawn_after & ~drawn_before).sum()
-    assert removed > 0.03 * drawn_before.sum() and added < 0.005 * drawn_before.sum()  # the handle's pixels go
+    assert_handle_pixels_gone(*((np.asarray(Image.open(p).convert("L")) < 250) for p in (before, after)))
     row = dict(zip(metrics["headers"], metrics["data"][0]))
     assert -0.5 < row["volume_change"] < -0.02  # the handle's volume, not the whole mug
     assert 0.7 < row["iou_before_after"] < 0.99
