@@ -19,7 +19,10 @@ def build_dataclass(cls, values: dict | None, path: Path, section: str):
     unknown = sorted(set(values) - known)
     if unknown:
         raise InreditError(f"unknown keys {unknown} in section '{section}' (known: {sorted(known)})", path)
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as exc:  # a dataclass's own check of its values
+        raise InreditError(f"section '{section}': {exc}", path) from None
 
 
 def read_yaml_mapping(path: str | Path, what: str = "config") -> dict:

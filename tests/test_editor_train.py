@@ -6,7 +6,7 @@ from safetensors.torch import load_file
 
 from inredit.editor.checkpoint import load_editor, save_editor
 from inredit.editor.dwsnet import DWSNet
-from inredit.editor.train import TrainConfig, evaluate_loss, train_editor
+from inredit.editor.train import TrainConfig, evaluate_loss, function_loss, mirror_batch, random_reflections, train_editor
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 from inredit.pairs.builder import build_pairs
@@ -41,6 +41,24 @@ def test_training_lowers_the_validation_loss_and_writes_an_editor(tiny_pairs, tm
     assert evaluate_loss(model, val, config.truncation) == pytest.approx(min(h["val_loss"] for h in history), rel=1e-4)
     assert min(h["val_loss"] for h in history) < 0.9 * evaluate_loss(untrained, val, config.truncation)
 
+
+
+def test_mirrored_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
+    train = load_pairs(tiny_pairs, "train")
+    signs = random_reflections(len(train.original.weights[0]), 3, (0, 2), torch.Generator().manual_seed(0))
+    assert torch.all(signs[:, 1] == 1) and torch.any(signs[:, 0] == -1) and torch.any(signs[:, 2] == -1)
+    original, target, points = mirror_batch(train.original, train.target, train.target_points, signs)
+    assert not torch.equal(original.weights[0], train.original.weights[0])
+    # a perfect editor's loss is the same on the mirrored pair: targets stay exact
+    torch.testing.assert_close(function_loss(target, points, train.target_sdf, 0.1),
+                               function_loss(train.target, train.target_points, train.target_sdf, 0.1))
+    state = train_editor(small(tiny_pairs, epochs=20, lr=1e-2, augment_reflections=(0, 2)), tmp_path)
+    untrained = DWSNet(INRSpec(), 8, 3)  # the identity edit
+    untrained.set_input_statistics(train.original)
+    val_losses = [h["val_loss"] for h in state["history"]]
+    assert min(val_losses) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
+    with pytest.raises(ValueError, match="axes 0, 1, 2"):
+        small(tiny_pairs, augment_reflections=(3,))
 
 def test_interrupted_training_resumes_to_the_same_result(tiny_pairs, tmp_path):
     config = small(tiny_pairs, epochs=3)

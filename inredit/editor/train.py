@@ -2,7 +2,9 @@
 
 Loss is functional: the edited INR is evaluated at the target's stored SDF samples and compared
 with the exact target SDF (truncated L1, as in fitting); a weight-space MSE to the fitted target
-is optional. Inputs get random hidden-neuron permutations (free, exact augmentation). AdamW with
+is optional. Inputs get random hidden-neuron permutations and, for edits that commute with them,
+random mirrorings of chosen coordinate axes (both free and exact: the pair and its sample points are
+mirrored together). AdamW with
 warm-up + cosine decay and gradient clipping; validation every epoch; the best epoch is written
 as the editor file, and `last.safetensors` holds everything needed to resume.
 """
@@ -50,8 +52,15 @@ class TrainConfig:
     grad_clip: float = 1.0
     weight_loss: float = 0.0
     augment_permutations: bool = True
+    # axes (0=x, 1=y, 2=z) whose mirroring commutes with the edit, flipped at random per pair:
+    # symmetrize(mirror_y(S)) = mirror_y(symmetrize(S)); [] turns it off
+    augment_reflections: tuple[int, ...] = ()
     truncation: float = 0.1
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if any(axis not in (0, 1, 2) for axis in self.augment_reflections):
+            raise ValueError(f"augment_reflections takes axes 0, 1, 2 (x, y, z), got {list(self.augment_reflections)}")
 
     def lr_at(self, step: int, total: int) -> float:
         if step < self.warmup_steps:
@@ -70,6 +79,21 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
 
 def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:
     return [torch.randperm(inr.spec.width, generator=generator) for _ in range(inr.spec.n_hidden_layers)]
+
+
+def random_reflections(batch: int, dims: int, axes: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+    """`(batch, dims)` signs: -1 with probability 1/2 on each of `axes`, +1 elsewhere."""
+    flip = torch.zeros(batch, dims, dtype=torch.bool)
+    flip[:, list(axes)] = torch.rand(batch, len(axes), generator=generator) < 0.5
+    return 1.0 - 2.0 * flip.float()
+
+
+def mirror_batch(original: INRWeights, target: INRWeights, points: torch.Tensor, signs: torch.Tensor):
+    """Mirror pairs and their `(B, N, d)` target sample points by per-pair axis `signs` `(B, d)`.
+
+    The mirrored target is x -> target(s x), so its SDF at s p is the stored SDF at p.
+    """
+    return original.reflect_inputs(signs), target.reflect_inputs(signs), points * signs[:, None, :]
 
 
 def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float) -> torch.Tensor:
@@ -156,9 +180,12 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
                 perms = random_permutations(original, generator)
                 original, target = original.permute_hidden(perms), target.permute_hidden(perms)
             choice = torch.randint(train.target_sdf.shape[1], (config.points_per_pair,), generator=generator)
+            points = train.target_points[idx][:, choice]
+            if config.augment_reflections:
+                signs = random_reflections(len(idx), original.spec.n_input_dims, config.augment_reflections, generator)
+                original, target, points = mirror_batch(original, target, points, signs)
             edited = model(original)
-            loss = function_loss(edited, train.target_points[idx][:, choice], train.target_sdf[idx][:, choice],
-                                 config.truncation).mean()
+            loss = function_loss(edited, points, train.target_sdf[idx][:, choice], config.truncation).mean()
             if config.weight_loss > 0:
                 loss = loss + config.weight_loss * sum(
                     ((e - t) / s).pow(2).mean() for e, t, s in zip(edited.weights, target.weights, model.input_scale))

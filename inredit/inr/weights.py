@@ -127,6 +127,22 @@ class INRWeights:
         return INRWeights(self.spec, weights, biases, list(self.names))
 
 
+    def reflect_inputs(self, signs: torch.Tensor) -> INRWeights:
+        """The INRs of x -> f(signs * x): `signs` `(d,)` or `(B, d)` of +-1 mirror coordinate axes.
+
+        Exact and free: the frequency encoding is sin(2^k pi x_d), cos(2^k pi x_d) (no raw input), so
+        flipping x_d negates the sine columns of dimension d in the first matrix and nothing else.
+        """
+        signs = signs.to(self.weights[0]).expand(self.batch_size, self.spec.n_input_dims)
+        f = self.spec.n_frequencies
+        column = torch.ones(self.batch_size, self.spec.n_padded_input_dims, dtype=signs.dtype, device=signs.device)
+        sine = torch.arange(0, self.spec.n_encoded_dims, 2)  # [d][k][sin, cos] order: even columns are sines
+        column[:, sine] = signs[:, sine // (2 * f)]
+        weights = [self.weights[0] * column[:, None, :]] + [w.clone() for w in self.weights[1:]]
+        biases = [b.clone() for b in self.biases] if self.biases is not None else None
+        return INRWeights(self.spec, weights, biases, list(self.names))
+
+
 def init_weights(spec: INRSpec, batch_size: int = 1, last_layer_scale: float = 0.1) -> INRWeights:
     """The shared initialization of a spec: the same network repeated `batch_size` times.
 
