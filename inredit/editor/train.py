@@ -148,7 +148,8 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config_file = out_dir / "train_config.json"
-    if config_file.exists() and json.loads(config_file.read_text()) != dataclasses.asdict(config):
+    as_json = json.loads(json.dumps(dataclasses.asdict(config)))  # tuples become lists, as in the file
+    if config_file.exists() and json.loads(config_file.read_text()) != as_json:
         raise InreditError("holds a training run of another config: use a new --out folder", out_dir)
     atomic_write_text(config_file, json.dumps(dataclasses.asdict(config), indent=2))
 
