@@ -42,10 +42,9 @@ def test_training_lowers_the_validation_loss_and_writes_an_editor(tiny_pairs, tm
     assert min(h["val_loss"] for h in history) < 0.9 * evaluate_loss(untrained, val, config.truncation)
 
 
-
 def test_mirrored_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
     train = load_pairs(tiny_pairs, "train")
-    signs = random_reflections(len(train.original.weights[0]), 3, (0, 2), torch.Generator().manual_seed(0))
+    signs = random_reflections(train.original.batch_size, 3, (0, 2), torch.Generator().manual_seed(0))
     assert torch.all(signs[:, 1] == 1) and torch.any(signs[:, 0] == -1) and torch.any(signs[:, 2] == -1)
     original, target, points = mirror_batch(train.original, train.target, train.target_points, signs)
     assert not torch.equal(original.weights[0], train.original.weights[0])
@@ -59,6 +58,7 @@ def test_mirrored_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
     assert min(val_losses) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
     with pytest.raises(ValueError, match="axes 0, 1, 2"):
         small(tiny_pairs, augment_reflections=(3,))
+
 
 def test_interrupted_training_resumes_to_the_same_result(tiny_pairs, tmp_path):
     config = small(tiny_pairs, epochs=3)

@@ -103,7 +103,6 @@ def test_permuting_hidden_neurons_keeps_the_function(spec):
     torch.testing.assert_close(forward(permuted, x), forward(inr, x))
 
 
-
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.describe())
 def test_reflecting_inputs_mirrors_the_function(spec):
     inr = random_inr(spec, batch=3).to(torch.float64)
@@ -113,6 +112,7 @@ def test_reflecting_inputs_mirrors_the_function(spec):
     torch.testing.assert_close(forward(reflected, x), forward(inr, x * signs[:, None, :]))
     assert not torch.allclose(forward(reflected, x)[0], forward(inr, x)[0])  # a real mirror, not a no-op
     torch.testing.assert_close(reflected.reflect_inputs(signs).weights[0], inr.weights[0])
+
 
 def test_permutation_with_biases_keeps_the_function():
     spec = INRSpec(width=16, n_hidden_layers=2)

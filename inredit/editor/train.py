@@ -151,7 +151,7 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     as_json = json.loads(json.dumps(dataclasses.asdict(config)))  # tuples become lists, as in the file
     if config_file.exists() and json.loads(config_file.read_text()) != as_json:
         raise InreditError("holds a training run of another config: use a new --out folder", out_dir)
-    atomic_write_text(config_file, json.dumps(dataclasses.asdict(config), indent=2))
+    atomic_write_text(config_file, json.dumps(as_json, indent=2))
 
     train, val = load_pairs(config.data, "train"), load_pairs(config.data, "val")
     torch.manual_seed(config.seed)

@@ -126,7 +126,6 @@ class INRWeights:
                 biases[layer] = biases[layer][:, perm]
         return INRWeights(self.spec, weights, biases, list(self.names))
 
-
     def reflect_inputs(self, signs: torch.Tensor) -> INRWeights:
         """The INRs of x -> f(signs * x): `signs` `(d,)` or `(B, d)` of +-1 mirror coordinate axes.
 
