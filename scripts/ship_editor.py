@@ -6,7 +6,7 @@ Reads runs/editors/<edit>/editor.safetensors, data/pairs/<edit>/card.json (the t
 benchmarks/results/edit-<edit>.json (benchmarks/edit.py on the held-out test split, which must
 have scored this very file) and writes inredit/editor/zoo/<edit>.safetensors. An editor that closes
 less than 80 % of the edit gap or does not beat the flat-MLP baseline is not shipped (--force ships
-it anyway), so scripts/train_editors.sh never puts a failed editor in front of users.
+it anyway; exit status 3), so scripts/train_editors.sh never puts a failed editor in front of users.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from inredit.editor.checkpoint import load_editor, save_editor  # noqa: E402
 from inredit.editor.registry import ZOO  # noqa: E402
 
 MIN_GAP_CLOSED = 0.8  # the editor issue's acceptance bar
+NOT_SHIPPED = 3  # exit status of an editor below the bar (other failures exit 1)
 
 KEPT_METRICS = ("iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetry_iou", "gap_closed",
                 "latency_b1_ms", "latency_b256_s", "test_pairs")
@@ -38,13 +39,14 @@ def main() -> None:
     if results["editors"].get("DWSNet") != str(source.relative_to(REPO)):
         sys.exit(f"benchmarks/results/edit-{args.edit}.json scored {results['editors'].get('DWSNet')}, not {source}: "
                  f"re-run benchmarks/edit.py --edits {args.edit}")
-    data_card = json.loads((REPO / "data" / "pairs" / args.edit / "card.json").read_text())
-    model, header = load_editor(source)
     rows = {r["method"]: r for r in results["rows"]}
     gap, flat_gap = rows["DWSNet"]["gap_closed"], rows.get("flat MLP", {}).get("gap_closed", float("-inf"))
     if (gap < MIN_GAP_CLOSED or gap <= flat_gap) and not args.force:
-        sys.exit(f"{source}: not shipped: closes {gap:.3f} of the edit gap (bar {MIN_GAP_CLOSED}, flat MLP "
-                 f"{flat_gap:.3f}) in benchmarks/results/edit-{args.edit}.json; --force ships it anyway")
+        print(f"{source}: not shipped: closes {gap:.3f} of the edit gap (bar {MIN_GAP_CLOSED}, flat MLP "
+              f"{flat_gap:.3f}) in benchmarks/results/edit-{args.edit}.json; --force ships it anyway", file=sys.stderr)
+        sys.exit(NOT_SHIPPED)
+    data_card = json.loads((REPO / "data" / "pairs" / args.edit / "card.json").read_text())
+    model, header = load_editor(source)
     card = {**header["card"],
             "data_card": data_card,
             "test_metrics": {m: {k: rows[m][k] for k in KEPT_METRICS if k in rows[m]}

@@ -11,5 +11,6 @@ for edit in ${EDITS[@]}; do
   .venv/bin/inredit train-editor --config "configs/editor/$edit-flat-mlp.yaml" --out "runs/editors/$edit-flat"
   .venv/bin/python benchmarks/edit.py --edits "$edit"   # -> benchmarks/results/edit-$edit.{md,json}
   # -> inredit/editor/zoo/$edit.safetensors + card, only if it meets the bar (symmetrize does not yet)
-  .venv/bin/python scripts/ship_editor.py "$edit" || echo "$edit: not shipped (see the message above)"
+  status=0; .venv/bin/python scripts/ship_editor.py "$edit" || status=$?
+  if [ "$status" -eq 3 ]; then echo "$edit: not shipped (below the bar)"; elif [ "$status" -ne 0 ]; then exit "$status"; fi
 done
