@@ -10,6 +10,15 @@ REPO = Path(__file__).resolve().parent.parent
 SHAPES = REPO / "scenes" / "shapes"
 
 
+@pytest.fixture(autouse=True)
+def seeded_torch():
+    """Modules built from torch's global RNG (editors, layers) get the same init in every run,
+    whatever ran before: a test's outcome must not depend on test order or luck."""
+    import torch
+
+    torch.manual_seed(0)
+
+
 @pytest.fixture
 def run_cli(monkeypatch, capsys):
     """Run `inredit ARGS` in-process; returns (exit_code, stdout, stderr)."""
