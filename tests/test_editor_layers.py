@@ -76,12 +76,14 @@ def test_channel_norm_is_equivariant():
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.parametrize("mirror_inputs", [(), (0,)], ids=["plain", "mirror-x-channel"])
 @pytest.mark.parametrize("spec", SPECS[:2], ids=lambda s: s.describe().split(" ")[0])
-def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spec):
+def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spec, mirror_inputs):
     # float64: equivariance is exact in real arithmetic, so only rounding (~1e-12) may differ;
     # in float32 a permuted summation order alone can move a near-zero output past any tight tolerance
     g = torch.Generator().manual_seed(3)
-    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, zero_init_output=False).double()
+    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, zero_init_output=False,
+                    mirror_inputs=mirror_inputs).double()
     noisy = [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 3).weights]
     inr = INRWeights(spec, noisy)
     editor.set_input_statistics(inr)

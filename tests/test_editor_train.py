@@ -60,6 +60,23 @@ def test_mirrored_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
         small(tiny_pairs, augment_reflections=(3,))
 
 
+def test_mirror_input_channels_train_save_and_load(tiny_pairs, tmp_path):
+    train_editor(small(tiny_pairs, epochs=2, mirror_inputs=(0,)), tmp_path)
+    model, header = load_editor(tmp_path / "editor.safetensors")
+    assert header["architecture"]["mirror_inputs"] == [0] and model.blocks[0].c_in == 2
+    inr = load_pairs(tiny_pairs, "val").original
+    views = model.input_views(inr)
+    assert len(views) == 2 and torch.equal(views[1].weights[0], inr.reflect_inputs(torch.tensor([-1.0, 1.0, 1.0])).weights[0])
+    saved = load_file(str(tmp_path / "editor.safetensors"))
+    rebuilt = DWSNet(INRSpec(), 8, 3, mirror_inputs=(0,))
+    rebuilt.load_state_dict(saved)
+    with torch.no_grad():
+        for a, b in zip(model(inr).weights, rebuilt(inr).weights):
+            torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="mirror_inputs takes axes"):
+        small(tiny_pairs, mirror_inputs=(5,))
+
+
 def test_interrupted_training_resumes_to_the_same_result(tiny_pairs, tmp_path):
     config = small(tiny_pairs, epochs=3)
     train_editor(config, tmp_path / "straight")

@@ -2,6 +2,12 @@
 
 Inputs are divided by per-layer scales of the training weights (a scalar per weight matrix, so the
 normalization commutes with permutations) and the predicted residual is multiplied back by them.
+
+`mirror_inputs` adds input channels: the INR of x -> f(mirror_a(x)) for each listed axis a, exact in
+weight space (`INRWeights.reflect_inputs`) and aligned neuron by neuron with f. Mirroring only
+touches the fixed input dimension, so equivariance is kept; the DWS layers alone can reflect a
+neuron only through their low-rank row embedding, which loses the detail an edit such as
+"union with the mirror image" needs.
 """
 
 from __future__ import annotations
@@ -16,12 +22,18 @@ from inredit.inr.weights import INRWeights
 
 class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
-                 gamma_init: float = 0.1, zero_init_output: bool = True, **_: object) -> None:
+                 gamma_init: float = 0.1, zero_init_output: bool = True, mirror_inputs: tuple[int, ...] = (),
+                 **_: object) -> None:
         super().__init__()
         self.spec = spec
+        if any(axis not in range(spec.n_input_dims) for axis in mirror_inputs):
+            raise ValueError(f"mirror_inputs takes input axes 0..{spec.n_input_dims - 1}, got {list(mirror_inputs)}")
+        self.mirror_inputs = tuple(mirror_inputs)
         self.config = {"kind": "dwsnet", "channels": channels, "n_layers": n_layers, "normalize": normalize, "gamma_init": gamma_init}
+        if self.mirror_inputs:  # only when used: older editor files have no such key
+            self.config["mirror_inputs"] = list(self.mirror_inputs)
         shapes = spec.layer_shapes()
-        widths = [1] + [channels] * (n_layers - 1) + [1]
+        widths = [1 + len(self.mirror_inputs)] + [channels] * (n_layers - 1) + [1]
         blocks: list[nn.Module] = []
         for i in range(n_layers):
             blocks.append(DWSLayer(shapes, widths[i], widths[i + 1]))
@@ -44,13 +56,23 @@ class DWSNet(nn.Module):
         """Per-layer RMS of the training weights (stored with the editor)."""
         self.input_scale.copy_(torch.stack([w.pow(2).mean().sqrt() for w in weights.weights]).clamp(min=1e-8))
 
-    def delta(self, weights: list[torch.Tensor]) -> list[torch.Tensor]:
-        x = [w.unsqueeze(1) / self.input_scale[i] for i, w in enumerate(weights)]
+    def input_views(self, inr: INRWeights) -> list[INRWeights]:
+        """The INR and its mirror images along `mirror_inputs`, one input channel each."""
+        views = [inr]
+        for axis in self.mirror_inputs:
+            signs = torch.ones(inr.spec.n_input_dims)
+            signs[axis] = -1.0
+            views.append(inr.reflect_inputs(signs))
+        return views
+
+    def delta(self, inr: INRWeights) -> list[torch.Tensor]:
+        views = self.input_views(inr)
+        x = [torch.stack([v.weights[i] for v in views], dim=1) / self.input_scale[i] for i in range(len(inr.weights))]
         for block in self.blocks:
             x = block(x)
         return [d.squeeze(1) * self.input_scale[i] for i, d in enumerate(x)]
 
     def forward(self, inr: INRWeights, strength: float = 1.0) -> INRWeights:
-        delta = self.delta(inr.weights)
+        delta = self.delta(inr)
         edited = [w + strength * self.gamma[i] * d for i, (w, d) in enumerate(zip(inr.weights, delta))]
         return INRWeights(inr.spec, edited, None, list(inr.names))

@@ -55,12 +55,16 @@ class TrainConfig:
     # axes (0=x, 1=y, 2=z) whose mirroring commutes with the edit, flipped at random per pair:
     # symmetrize(mirror_y(S)) = mirror_y(symmetrize(S)); [] turns it off
     augment_reflections: tuple[int, ...] = ()
+    # dwsnet: axes whose mirror image of the input INR is an extra input channel (see DWSNet)
+    mirror_inputs: tuple[int, ...] = ()
     truncation: float = 0.1
     seed: int = 0
 
     def __post_init__(self) -> None:
         if any(axis not in (0, 1, 2) for axis in self.augment_reflections):
             raise ValueError(f"augment_reflections takes axes 0, 1, 2 (x, y, z), got {list(self.augment_reflections)}")
+        if any(axis not in (0, 1, 2) for axis in self.mirror_inputs):
+            raise ValueError(f"mirror_inputs takes axes 0, 1, 2 (x, y, z), got {list(self.mirror_inputs)}")
 
     def lr_at(self, step: int, total: int) -> float:
         if step < self.warmup_steps:
@@ -74,7 +78,8 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
         return FlatMLPEditor(spec, config.hidden, config.n_layers, config.gamma_init)
     if config.model != "dwsnet":
         raise InreditError(f"unknown model {config.model!r} (dwsnet or flat-mlp)")
-    return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init)
+    return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init,
+                  mirror_inputs=config.mirror_inputs)
 
 
 def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:
