@@ -272,8 +272,9 @@ def evaluate(
                                      "seconds_per_inr", "latency_b1_ms", "latency_b256_s") if any(k in r for r in rows)]
     print(f"{rows[0]['edit']}: {rows[0]['test_pairs']} test pairs\n")
     print(markdown_table(rows, keys))
-    print()
-    print(markdown_table([finetune_time_to_match(rows, name) for name in models]))
+    if steps:  # `--finetune-steps ""` skips the fine-tune baseline and so this comparison
+        print()
+        print(markdown_table([finetune_time_to_match(rows, name) for name in models]))
 
 
 def _is_editor_file(path: Path) -> bool:

@@ -164,3 +164,7 @@ def test_cli_train_evaluate_and_edit_with_an_editor_file(tiny_pairs, tmp_path, r
                              "--finetune-steps", "10,40")
     assert code == 0, err
     assert "identity" in out and "direct fit" in out and "fine-tune" in out
+    code, out, err = run_cli("evaluate", "--data", tiny_pairs, "--editor", editor_file, "--resolution", "32",
+                             "--finetune-steps", "")  # no fine-tune baseline: no comparison with it either
+    assert code == 0, err
+    assert "direct fit" in out and "fine-tune" not in out and "speedup" not in out
