@@ -261,9 +261,12 @@ def evaluate(
     from inredit.editor.evaluate import finetune_time_to_match
 
     models = {}
+    stems = [path.stem for path in editors]
     for path in editors:
         model, header = load_editor(path)
-        models[f"{header['architecture'].get('kind', 'dwsnet')} ({path.stem})"] = model
+        # runs/editors/<name>/editor.safetensors: name editors by their folder when file names clash
+        label = path.stem if stems.count(path.stem) == 1 else f"{path.parent.name}/{path.stem}"
+        models[f"{header['architecture'].get('kind', 'dwsnet')} ({label})"] = model
     from inredit.tables import markdown_table
 
     steps = tuple(int(s) for s in finetune_steps.split(",") if s.strip())

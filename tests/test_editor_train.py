@@ -6,7 +6,8 @@ from safetensors.torch import load_file
 
 from inredit.editor.checkpoint import load_editor, save_editor
 from inredit.editor.dwsnet import DWSNet
-from inredit.editor.train import TrainConfig, evaluate_loss, function_loss, mirror_batch, random_reflections, train_editor
+from inredit.editor.train import (TrainConfig, evaluate_loss, function_loss, mirror_batch, random_reflections,
+                                  random_translations, train_editor, translate_batch)
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 from inredit.pairs.builder import build_pairs
@@ -58,6 +59,22 @@ def test_mirrored_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
     assert min(val_losses) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
     with pytest.raises(ValueError, match="axes 0, 1, 2"):
         small(tiny_pairs, augment_reflections=(3,))
+
+
+def test_moved_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
+    train = load_pairs(tiny_pairs, "train")
+    offsets = random_translations(train.original.batch_size, 3, (1, 2), 0.1, torch.Generator().manual_seed(0))
+    assert torch.all(offsets[:, 0] == 0) and offsets[:, 1:].abs().max() <= 0.1 and offsets[:, 1:].abs().min() > 0
+    original, target, points = translate_batch(train.original, train.target, train.target_points, offsets)
+    assert not torch.equal(original.weights[0], train.original.weights[0])
+    torch.testing.assert_close(function_loss(target, points, train.target_sdf, 0.1),
+                               function_loss(train.target, train.target_points, train.target_sdf, 0.1))
+    state = train_editor(small(tiny_pairs, epochs=20, lr=1e-2, augment_translations=(0, 1, 2)), tmp_path)
+    untrained = DWSNet(INRSpec(), 8, 3)  # the identity edit
+    untrained.set_input_statistics(train.original)
+    assert min(h["val_loss"] for h in state["history"]) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
+    with pytest.raises(ValueError, match="augment_translations takes axes"):
+        small(tiny_pairs, augment_translations=(-1,))
 
 
 def test_mirror_input_channels_train_save_and_load(tiny_pairs, tmp_path):
@@ -168,3 +185,10 @@ def test_cli_train_evaluate_and_edit_with_an_editor_file(tiny_pairs, tmp_path, r
                              "--finetune-steps", "")  # no fine-tune baseline: no comparison with it either
     assert code == 0, err
     assert "direct fit" in out and "fine-tune" not in out and "speedup" not in out
+    copy = tmp_path / "copy" / editor_file.name  # same file name in another folder: both rows are kept
+    copy.parent.mkdir()
+    copy.write_bytes(editor_file.read_bytes())
+    code, out, err = run_cli("evaluate", "--data", tiny_pairs, "--editor", editor_file, "--editor", copy,
+                             "--resolution", "32", "--finetune-steps", "")
+    assert code == 0, err
+    assert f"(copy/{editor_file.stem})" in out and f"({editor_file.parent.name}/{editor_file.stem})" in out

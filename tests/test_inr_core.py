@@ -114,6 +114,19 @@ def test_reflecting_inputs_mirrors_the_function(spec):
     torch.testing.assert_close(reflected.reflect_inputs(signs).weights[0], inr.weights[0])
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.describe())
+def test_translating_inputs_moves_the_function(spec):
+    inr = random_inr(spec, batch=2).to(torch.float64)
+    offsets = torch.tensor([[0.1, -0.25, 0.03], [0.0, 0.0, 0.4]], dtype=torch.float64)[:, : spec.n_input_dims]
+    moved = inr.translate_inputs(offsets)
+    x = torch.rand(2, 300, spec.n_input_dims, dtype=torch.float64) * 2 - 1
+    torch.testing.assert_close(forward(moved, x + offsets[:, None, :]), forward(inr, x))  # g(x + t) = f(x)
+    assert not torch.allclose(forward(moved, x)[0], forward(inr, x)[0])
+    torch.testing.assert_close(moved.translate_inputs(-offsets).weights[0], inr.weights[0])
+    for a, b in zip(moved.weights[1:], inr.weights[1:]):
+        assert torch.equal(a, b)
+
+
 def test_permutation_with_biases_keeps_the_function():
     spec = INRSpec(width=16, n_hidden_layers=2)
     inr = random_inr(spec, batch=1).to(torch.float64)

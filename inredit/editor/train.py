@@ -55,6 +55,10 @@ class TrainConfig:
     # axes (0=x, 1=y, 2=z) whose mirroring commutes with the edit, flipped at random per pair:
     # symmetrize(mirror_y(S)) = mirror_y(symmetrize(S)); [] turns it off
     augment_reflections: tuple[int, ...] = ()
+    # axes along which moving the shape commutes with the edit (symmetrize across x = 0: y and z),
+    # moved per pair by up to +-translation_range, exact in weight space; [] turns it off
+    augment_translations: tuple[int, ...] = ()
+    translation_range: float = 0.1
     # dwsnet: axes whose mirror image of the input INR is an extra input channel (see DWSNet)
     mirror_inputs: tuple[int, ...] = ()
     truncation: float = 0.1
@@ -63,6 +67,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if any(axis not in (0, 1, 2) for axis in self.augment_reflections):
             raise ValueError(f"augment_reflections takes axes 0, 1, 2 (x, y, z), got {list(self.augment_reflections)}")
+        if any(axis not in (0, 1, 2) for axis in self.augment_translations):
+            raise ValueError(f"augment_translations takes axes 0, 1, 2 (x, y, z), got {list(self.augment_translations)}")
         if any(axis not in (0, 1, 2) for axis in self.mirror_inputs):
             raise ValueError(f"mirror_inputs takes axes 0, 1, 2 (x, y, z), got {list(self.mirror_inputs)}")
 
@@ -99,6 +105,21 @@ def mirror_batch(original: INRWeights, target: INRWeights, points: torch.Tensor,
     The mirrored target is x -> target(s x), so its SDF at s p is the stored SDF at p.
     """
     return original.reflect_inputs(signs), target.reflect_inputs(signs), points * signs[:, None, :]
+
+
+def random_translations(batch: int, dims: int, axes: tuple[int, ...], max_offset: float, generator: torch.Generator) -> torch.Tensor:
+    """`(batch, dims)` offsets, uniform in [-max_offset, max_offset] on `axes`, 0 elsewhere."""
+    offsets = torch.zeros(batch, dims)
+    offsets[:, list(axes)] = (torch.rand(batch, len(axes), generator=generator) * 2 - 1) * max_offset
+    return offsets
+
+
+def translate_batch(original: INRWeights, target: INRWeights, points: torch.Tensor, offsets: torch.Tensor):
+    """Move pairs and their `(B, N, d)` target sample points by per-pair `offsets` `(B, d)`.
+
+    The moved target is x -> target(x - t), so its SDF at p + t is the stored SDF at p.
+    """
+    return original.translate_inputs(offsets), target.translate_inputs(offsets), points + offsets[:, None, :]
 
 
 def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float) -> torch.Tensor:
@@ -190,6 +211,10 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
             if config.augment_reflections:
                 signs = random_reflections(len(idx), original.spec.n_input_dims, config.augment_reflections, generator)
                 original, target, points = mirror_batch(original, target, points, signs)
+            if config.augment_translations:
+                offsets = random_translations(len(idx), original.spec.n_input_dims, config.augment_translations,
+                                              config.translation_range, generator)
+                original, target, points = translate_batch(original, target, points, offsets)
             edited = model(original)
             loss = function_loss(edited, points, train.target_sdf[idx][:, choice], config.truncation).mean()
             if config.weight_loss > 0:

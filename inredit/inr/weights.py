@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import math
+
 import torch
 
 from inredit.errors import InreditError
@@ -140,6 +142,26 @@ class INRWeights:
         weights = [self.weights[0] * column[:, None, :]] + [w.clone() for w in self.weights[1:]]
         biases = [b.clone() for b in self.biases] if self.biases is not None else None
         return INRWeights(self.spec, weights, biases, list(self.names))
+
+    def translate_inputs(self, offsets: torch.Tensor) -> INRWeights:
+        """The INRs of x -> f(x - offsets): the shape moved by `offsets` `(d,)` or `(B, d)`.
+
+        Exact: for each frequency w = 2^k pi, sin(w(x - t)) and cos(w(x - t)) are a rotation by
+        w t of sin(w x) and cos(w x), so each (sine, cosine) column pair of the first matrix is
+        rotated and nothing else changes. Like the encoding, the result is periodic (period 2):
+        keep offsets small so the shape stays inside the unit box.
+        """
+        t = offsets.to(self.weights[0]).expand(self.batch_size, self.spec.n_input_dims)
+        omega = math.pi * 2.0 ** torch.arange(self.spec.n_frequencies, dtype=t.dtype, device=t.device)
+        angle = (t[:, :, None] * omega).flatten(1)[:, None, :]  # (B, 1, d*F), columns in [d][k] order
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        n = self.spec.n_encoded_dims
+        first = self.weights[0].clone()
+        w_sin, w_cos = self.weights[0][:, :, 0:n:2], self.weights[0][:, :, 1:n:2]
+        first[:, :, 0:n:2] = w_sin * cos + w_cos * sin
+        first[:, :, 1:n:2] = w_cos * cos - w_sin * sin
+        biases = [b.clone() for b in self.biases] if self.biases is not None else None
+        return INRWeights(self.spec, [first] + [w.clone() for w in self.weights[1:]], biases, list(self.names))
 
 
 def init_weights(spec: INRSpec, batch_size: int = 1, last_layer_scale: float = 0.1) -> INRWeights:
