@@ -106,6 +106,17 @@ def test_interrupted_training_resumes_to_the_same_result(tiny_pairs, tmp_path):
     assert json.loads((tmp_path / "resumed" / "history.json").read_text())[-1]["epoch"] == 3
 
 
+def test_resuming_checks_the_config_but_accepts_runs_from_before_a_new_option(tiny_pairs, tmp_path):
+    train_editor(small(tiny_pairs, epochs=2), tmp_path, max_epochs=1)
+    with pytest.raises(InreditError, match="another config"):
+        train_editor(small(tiny_pairs, epochs=2, lr=1e-2), tmp_path)
+    saved = json.loads((tmp_path / "train_config.json").read_text())
+    del saved["mirror_inputs"], saved["augment_translations"]  # as written before these options existed
+    (tmp_path / "train_config.json").write_text(json.dumps(saved))
+    state = train_editor(small(tiny_pairs, epochs=2), tmp_path)
+    assert [h["epoch"] for h in state["history"]] == [1, 2]
+
+
 def test_bad_editor_files_are_one_line_errors(tmp_path):
     model = DWSNet(INRSpec(), 4, 2)
     path = save_editor(tmp_path / "e.safetensors", model, "dilate", {})

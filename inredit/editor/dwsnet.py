@@ -5,9 +5,9 @@ normalization commutes with permutations) and the predicted residual is multipli
 
 `mirror_inputs` adds input channels: the INR of x -> f(mirror_a(x)) for each listed axis a, exact in
 weight space (`INRWeights.reflect_inputs`) and aligned neuron by neuron with f. Mirroring only
-touches the fixed input dimension, so equivariance is kept; the DWS layers alone can reflect a
-neuron only through their low-rank row embedding, which loses the detail an edit such as
-"union with the mirror image" needs.
+touches the fixed input dimension, so equivariance is kept. The DWS layers alone can reflect a
+neuron only through their low-rank row embedding; for symmetrize the extra channel did not measurably
+help (benchmarks/results/symmetrize-ablation.md), so the shipped configs leave it off.
 """
 
 from __future__ import annotations

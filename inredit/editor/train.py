@@ -69,6 +69,8 @@ class TrainConfig:
             raise ValueError(f"augment_reflections takes axes 0, 1, 2 (x, y, z), got {list(self.augment_reflections)}")
         if any(axis not in (0, 1, 2) for axis in self.augment_translations):
             raise ValueError(f"augment_translations takes axes 0, 1, 2 (x, y, z), got {list(self.augment_translations)}")
+        if not 0 < self.translation_range <= 0.5:
+            raise ValueError(f"translation_range must be in (0, 0.5] (the unit box is 2 wide), got {self.translation_range}")
         if any(axis not in (0, 1, 2) for axis in self.mirror_inputs):
             raise ValueError(f"mirror_inputs takes axes 0, 1, 2 (x, y, z), got {list(self.mirror_inputs)}")
 
@@ -175,7 +177,8 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     out_dir.mkdir(parents=True, exist_ok=True)
     config_file = out_dir / "train_config.json"
     as_json = json.loads(json.dumps(dataclasses.asdict(config)))  # tuples become lists, as in the file
-    if config_file.exists() and json.loads(config_file.read_text()) != as_json:
+    defaults = json.loads(json.dumps(dataclasses.asdict(TrainConfig())))  # runs saved before a key existed
+    if config_file.exists() and defaults | json.loads(config_file.read_text()) != as_json:
         raise InreditError("holds a training run of another config: use a new --out folder", out_dir)
     atomic_write_text(config_file, json.dumps(as_json, indent=2))
 
