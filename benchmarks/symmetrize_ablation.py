@@ -4,7 +4,8 @@
 
 For each editor run folder (train-editor output: editor.safetensors, history.json, train_config.json)
 prints its training choices that differ from the first run, the epochs it ran (a stopped run counts
-its best checkpoint so far), its best validation function loss (comparable only at equal truncation), and,
+its best checkpoint so far), its best validation and last training function loss (comparable only at
+equal truncation), and,
 against the exact shapes on a 64^3 grid: IoU to the target, the share of the original shape the edit
 keeps, the share of the mirrored part (target minus original) it fills, and its volume outside the
 target. A perfect symmetrize keeps 1, fills 1 and adds 0. Writes benchmarks/results/symmetrize-ablation.md.
@@ -81,8 +82,9 @@ def main() -> None:
             occupancy = inr_occupancy(model(test.original), args.resolution)
         rows.append({"method": run.name, "choices": changed_choices(train_config, reference),
                      "epochs_run": len(history),
-                     "best_val_loss": min(h["val_loss"] for h in history), **region_scores(occupancy, original, target)})
-    keys = ["method", "choices", "epochs_run", "best_val_loss", "iou", "original_kept", "mirrored_part_filled", "added_outside_target"]
+                     "best_val_loss": min(h["val_loss"] for h in history),
+                     "last_train_loss": history[-1]["train_loss"], **region_scores(occupancy, original, target)})
+    keys = ["method", "choices", "epochs_run", "best_val_loss", "last_train_loss", "iou", "original_kept", "mirrored_part_filled", "added_outside_target"]
     table = (f"symmetrize editor variants on {len(sources)} test pairs ({args.resolution}^3 grid, exact shapes)\n\n"
              + markdown_table(rows, keys) + "\n")
     print(table)
