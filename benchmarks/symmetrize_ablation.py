@@ -14,7 +14,6 @@ target. A perfect symmetrize keeps 1, fills 1 and adds 0. Writes benchmarks/resu
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ import torch  # noqa: E402
 
 from inredit.editor.checkpoint import load_editor  # noqa: E402
 from inredit.editor.evaluate import pair_config_of  # noqa: E402
-from inredit.editor.train import TrainConfig  # noqa: E402
+from inredit.editor.train import read_run_config  # noqa: E402
 from inredit.geometry.metrics import grid_points  # noqa: E402
 from inredit.pairs.dataset import load_pairs  # noqa: E402
 from inredit.pairs.sources import make_source  # noqa: E402
@@ -43,12 +42,6 @@ def region_scores(occupancy: np.ndarray, original: np.ndarray, target: np.ndarra
             "original_kept": float(np.mean((occupancy & original).sum(1) / original.sum(1))),
             "mirrored_part_filled": float(np.mean((occupancy & mirrored_part).sum(1) / np.maximum(mirrored_part.sum(1), 1))),
             "added_outside_target": float(np.mean((occupancy & ~target).sum(1) / target.sum(1)))}
-
-
-def training_choices(run: Path) -> dict:
-    """The run's train_config.json over TrainConfig's defaults (older runs lack newer keys)."""
-    defaults = json.loads(json.dumps(dataclasses.asdict(TrainConfig())))
-    return defaults | json.loads((run / "train_config.json").read_text())
 
 
 def changed_choices(config: dict, reference: dict) -> str:
@@ -74,7 +67,7 @@ def main() -> None:
             {"method": "direct fit", "choices": "", **region_scores(inr_occupancy(test.target, args.resolution), original, target)}]
     reference = None
     for run in args.runs:
-        train_config = training_choices(run)
+        train_config = read_run_config(run)
         reference = reference or train_config
         history = json.loads((run / "history.json").read_text())
         model, _ = load_editor(run / "editor.safetensors")

@@ -167,6 +167,16 @@ def _load_state(path: Path, model: DWSNet, optimizer: torch.optim.Optimizer) -> 
     return meta["state"]
 
 
+def config_as_json(config: TrainConfig) -> dict:
+    """The config as stored in train_config.json (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def read_run_config(out_dir: Path) -> dict:
+    """A run's train_config.json over today's defaults: runs saved before an option existed lack its key."""
+    return config_as_json(TrainConfig()) | json.loads((Path(out_dir) / "train_config.json").read_text())
+
+
 def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable[[str, int, int], None] | None = None,
                  max_epochs: int | None = None) -> dict:
     """Train (or resume) into OUT: `editor.safetensors` (best), `last.safetensors`, `history.json`.
@@ -176,9 +186,8 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config_file = out_dir / "train_config.json"
-    as_json = json.loads(json.dumps(dataclasses.asdict(config)))  # tuples become lists, as in the file
-    defaults = json.loads(json.dumps(dataclasses.asdict(TrainConfig())))  # runs saved before a key existed
-    if config_file.exists() and defaults | json.loads(config_file.read_text()) != as_json:
+    as_json = config_as_json(config)
+    if config_file.exists() and read_run_config(out_dir) != as_json:
         raise InreditError("holds a training run of another config: use a new --out folder", out_dir)
     atomic_write_text(config_file, json.dumps(as_json, indent=2))
 
