@@ -13,6 +13,7 @@ from inredit.geometry.render import (
     image_row,
     orbit_cameras,
     render_mesh_views,
+    render_sdf,
     render_sdf_views,
     save_png,
     sdf_grid,
@@ -57,6 +58,13 @@ def test_sdf_render_matches_mesh_render_of_the_same_shape():
         assert (silhouette_a != silhouette_b).mean() < 0.01
     # off-centre sphere: the two views see it at different places
     assert not np.array_equal((sdf_images[0] < 250).any(-1), (sdf_images[1] < 250).any(-1))
+
+
+def test_views_traced_together_equal_views_traced_one_by_one():
+    cameras, shape = orbit_cameras(3), sphere(0.4, (0.3, -0.1, 0.0))
+    together = render_sdf_views(shape, cameras, 48)
+    for camera, image in zip(cameras, together):
+        np.testing.assert_array_equal(image, render_sdf(shape, camera, 48))
 
 
 def test_marching_cubes_mesh_is_closed_outward_and_accurate():
