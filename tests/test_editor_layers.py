@@ -76,14 +76,14 @@ def test_channel_norm_is_equivariant():
         torch.testing.assert_close(a, b)
 
 
-@pytest.mark.parametrize("mirror_inputs", [(), (0,)], ids=["plain", "mirror-x-channel"])
+@pytest.mark.parametrize("options", [{}, {"mirror_inputs": (0,)}, {"iterations": 2}],
+                         ids=["plain", "mirror-x-channel", "two-steps"])
 @pytest.mark.parametrize("spec", SPECS[:2], ids=lambda s: s.describe().split(" ")[0])
-def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spec, mirror_inputs):
+def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spec, options):
     # float64: equivariance is exact in real arithmetic, so only rounding (~1e-12) may differ;
     # in float32 a permuted summation order alone can move a near-zero output past any tight tolerance
     g = torch.Generator().manual_seed(3)
-    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, zero_init_output=False,
-                    mirror_inputs=mirror_inputs).double()
+    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, zero_init_output=False, **options).double()
     noisy = [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 3).weights]
     inr = INRWeights(spec, noisy)
     editor.set_input_statistics(inr)
@@ -110,6 +110,22 @@ def test_strength_scales_the_residual():
     for w, z, h, f in zip(inr.weights, zero.weights, half.weights, full.weights):
         torch.testing.assert_close(z, w)
         torch.testing.assert_close(h - w, 0.5 * (f - w))
+
+
+def test_several_steps_apply_the_residual_step_repeatedly():
+    spec = INRSpec(width=16, n_hidden_layers=2)
+    one_step = DWSNet(spec, channels=4, n_layers=2, zero_init_output=False)
+    three_steps = DWSNet(spec, channels=4, n_layers=2, zero_init_output=False, iterations=3)
+    three_steps.load_state_dict(one_step.state_dict())
+    inr = init_weights(spec, 2)
+    one_step.set_input_statistics(inr), three_steps.set_input_statistics(inr)
+    with torch.no_grad():
+        expected = one_step(one_step(one_step(inr, 0.5), 0.5), 0.5)
+        for a, b in zip(three_steps(inr, 0.5).weights, expected.weights):
+            torch.testing.assert_close(a, b)
+    assert three_steps.config["iterations"] == 3 and "iterations" not in one_step.config
+    with pytest.raises(ValueError, match="iterations"):
+        DWSNet(spec, iterations=0)
 
 
 def test_untrained_editor_starts_at_the_identity_edit():

@@ -8,6 +8,9 @@ weight space (`INRWeights.reflect_inputs`) and aligned neuron by neuron with f. 
 touches the fixed input dimension, so equivariance is kept. The DWS layers alone can reflect a
 neuron only through their low-rank row embedding; for symmetrize the extra channel did not measurably
 help (benchmarks/results/symmetrize-ablation.md), so the shipped configs leave it off.
+
+`iterations` > 1 applies the same residual step repeatedly, theta_{k+1} = theta_k + s * gamma * Delta(theta_k)
+(a learned, equivariant refinement: each step sees where the previous one went).
 """
 
 from __future__ import annotations
@@ -23,15 +26,20 @@ from inredit.inr.weights import INRWeights
 class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
                  gamma_init: float = 0.1, zero_init_output: bool = True, mirror_inputs: tuple[int, ...] = (),
-                 **_: object) -> None:
+                 iterations: int = 1, **_: object) -> None:
         super().__init__()
         self.spec = spec
         if any(axis not in range(spec.n_input_dims) for axis in mirror_inputs):
             raise ValueError(f"mirror_inputs takes input axes 0..{spec.n_input_dims - 1}, got {list(mirror_inputs)}")
         self.mirror_inputs = tuple(mirror_inputs)
+        if iterations < 1:
+            raise ValueError(f"iterations must be >= 1, got {iterations}")
+        self.iterations = iterations
         self.config = {"kind": "dwsnet", "channels": channels, "n_layers": n_layers, "normalize": normalize, "gamma_init": gamma_init}
         if self.mirror_inputs:  # only when used: older editor files have no such key
             self.config["mirror_inputs"] = list(self.mirror_inputs)
+        if iterations > 1:
+            self.config["iterations"] = iterations
         shapes = spec.layer_shapes()
         widths = [1 + len(self.mirror_inputs)] + [channels] * (n_layers - 1) + [1]
         blocks: list[nn.Module] = []
@@ -73,6 +81,8 @@ class DWSNet(nn.Module):
         return [d.squeeze(1) * self.input_scale[i] for i, d in enumerate(x)]
 
     def forward(self, inr: INRWeights, strength: float = 1.0) -> INRWeights:
-        delta = self.delta(inr)
-        edited = [w + strength * self.gamma[i] * d for i, (w, d) in enumerate(zip(inr.weights, delta))]
-        return INRWeights(inr.spec, edited, None, list(inr.names))
+        for _ in range(self.iterations):
+            delta = self.delta(inr)
+            edited = [w + strength * self.gamma[i] * d for i, (w, d) in enumerate(zip(inr.weights, delta))]
+            inr = INRWeights(inr.spec, edited, None, list(inr.names))
+        return inr

@@ -61,6 +61,7 @@ class TrainConfig:
     translation_range: float = 0.1
     # dwsnet: axes whose mirror image of the input INR is an extra input channel (see DWSNet)
     mirror_inputs: tuple[int, ...] = ()
+    iterations: int = 1  # dwsnet: residual steps per edit (see DWSNet)
     truncation: float = 0.1
     seed: int = 0
 
@@ -87,7 +88,7 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
     if config.model != "dwsnet":
         raise InreditError(f"unknown model {config.model!r} (dwsnet or flat-mlp)")
     return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init,
-                  mirror_inputs=config.mirror_inputs)
+                  mirror_inputs=config.mirror_inputs, iterations=config.iterations)
 
 
 def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:
