@@ -2,7 +2,7 @@
 # Reproduce benchmarks/results/symmetrize-ablation.md: train every symmetrize editor variant in
 # configs/editor/symmetrize-ablation/ (resumable; a finished run is skipped) and score them all
 # by region against the exact shapes. Needs data/pairs/symmetrize (see scripts/train_editors.sh).
-# Measured on a 2-core CPU: 8-20 min per 16-channel variant, about 50 min for the 32-channel ones.
+# Measured on a 2-core CPU: 8-20 min per variant (3 steps: about 14 min), 5 min for the scoring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/inredit train-editor --config configs/editor/symmetrize.yaml --out runs/editors/symmetrize
