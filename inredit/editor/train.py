@@ -3,8 +3,8 @@
 Loss is functional: the edited INR is evaluated at the target's stored SDF samples and compared
 with the exact target SDF (truncated L1, as in fitting); a weight-space MSE to the fitted target
 is optional. Inputs get random hidden-neuron permutations and, for edits that commute with them,
-random mirrorings of chosen coordinate axes (both free and exact: the pair and its sample points are
-mirrored together). AdamW with
+random mirrorings and small moves along chosen coordinate axes (all exact in weight space: the pair
+and its sample points are transformed together). AdamW with
 warm-up + cosine decay and gradient clipping; validation every epoch; the best epoch is written
 as the editor file, and `last.safetensors` holds everything needed to resume.
 """
@@ -66,14 +66,12 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if any(axis not in (0, 1, 2) for axis in self.augment_reflections):
-            raise ValueError(f"augment_reflections takes axes 0, 1, 2 (x, y, z), got {list(self.augment_reflections)}")
-        if any(axis not in (0, 1, 2) for axis in self.augment_translations):
-            raise ValueError(f"augment_translations takes axes 0, 1, 2 (x, y, z), got {list(self.augment_translations)}")
+        for name in ("augment_reflections", "augment_translations", "mirror_inputs"):
+            axes = getattr(self, name)
+            if any(axis not in (0, 1, 2) for axis in axes):
+                raise ValueError(f"{name} takes axes 0, 1, 2 (x, y, z), got {list(axes)}")
         if not 0 < self.translation_range <= 0.5:
             raise ValueError(f"translation_range must be in (0, 0.5] (the unit box is 2 wide), got {self.translation_range}")
-        if any(axis not in (0, 1, 2) for axis in self.mirror_inputs):
-            raise ValueError(f"mirror_inputs takes axes 0, 1, 2 (x, y, z), got {list(self.mirror_inputs)}")
 
     def lr_at(self, step: int, total: int) -> float:
         if step < self.warmup_steps:

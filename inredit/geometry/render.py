@@ -124,17 +124,12 @@ def shade(hit: np.ndarray, normals: np.ndarray, directions: np.ndarray, resoluti
 
 def render_sdf(sdf: SDF, camera: Camera, resolution: int = 256) -> np.ndarray:
     """One shaded view of an SDF."""
-    origins, directions = camera.rays(resolution)
-    t, hit = sphere_trace(sdf, origins, directions)
-    normals = torch.zeros_like(origins)
-    if hit.any():
-        normals[hit] = sdf_normals(sdf, origins[hit] + t[hit, None] * directions[hit])
-    return shade(hit.numpy(), normals.numpy(), directions.numpy(), resolution)
+    return render_sdf_views(sdf, [camera], resolution)[0]
 
 
 def render_sdf_views(sdf: SDF, cameras: Sequence[Camera], resolution: int = 256) -> list[np.ndarray]:
-    """`render_sdf` for each camera, traced together: one SDF call per step for all views' rays
-    instead of one per view (the march is per ray, so the images are the same)."""
+    """One shaded view of an SDF per camera, traced together: one SDF call per step for all views'
+    rays instead of one per view (the march is per ray, so each image is what its view alone gives)."""
     rays = [camera.rays(resolution) for camera in cameras]
     origins, directions = torch.cat([o for o, _ in rays]), torch.cat([d for _, d in rays])
     t, hit = sphere_trace(sdf, origins, directions)

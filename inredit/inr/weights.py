@@ -8,9 +8,8 @@ have none: the ones-padding of the encoding plays that role.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import math
+from dataclasses import dataclass, field
 
 import torch
 
@@ -135,13 +134,10 @@ class INRWeights:
         flipping x_d negates the sine columns of dimension d in the first matrix and nothing else.
         """
         signs = signs.to(self.weights[0]).expand(self.batch_size, self.spec.n_input_dims)
-        f = self.spec.n_frequencies
-        column = torch.ones(self.batch_size, self.spec.n_padded_input_dims, dtype=signs.dtype, device=signs.device)
-        sine = torch.arange(0, self.spec.n_encoded_dims, 2)  # [d][k][sin, cos] order: even columns are sines
-        column[:, sine] = signs[:, sine // (2 * f)]
-        weights = [self.weights[0] * column[:, None, :]] + [w.clone() for w in self.weights[1:]]
-        biases = [b.clone() for b in self.biases] if self.biases is not None else None
-        return INRWeights(self.spec, weights, biases, list(self.names))
+        per_sine_column = signs.repeat_interleave(self.spec.n_frequencies, dim=1)[:, None, :]  # [d][k] order
+        first = self.weights[0].clone()
+        first[:, :, 0 : self.spec.n_encoded_dims : 2] *= per_sine_column
+        return self._with_first_matrix(first)
 
     def translate_inputs(self, offsets: torch.Tensor) -> INRWeights:
         """The INRs of x -> f(x - offsets): the shape moved by `offsets` `(d,)` or `(B, d)`.
@@ -160,9 +156,12 @@ class INRWeights:
         w_sin, w_cos = self.weights[0][:, :, 0:n:2], self.weights[0][:, :, 1:n:2]
         first[:, :, 0:n:2] = w_sin * cos + w_cos * sin
         first[:, :, 1:n:2] = w_cos * cos - w_sin * sin
+        return self._with_first_matrix(first)
+
+    def _with_first_matrix(self, first: torch.Tensor) -> INRWeights:
+        """A copy with the first matrix replaced (input transforms touch nothing else)."""
         biases = [b.clone() for b in self.biases] if self.biases is not None else None
         return INRWeights(self.spec, [first] + [w.clone() for w in self.weights[1:]], biases, list(self.names))
-
 
 def init_weights(spec: INRSpec, batch_size: int = 1, last_layer_scale: float = 0.1) -> INRWeights:
     """The shared initialization of a spec: the same network repeated `batch_size` times.
