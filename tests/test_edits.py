@@ -33,6 +33,17 @@ def test_remove_handle_empties_the_handle_and_keeps_the_body(seed):
     assert np.array_equal(original[~handle], target[~handle])  # nothing else changes
 
 
+def test_inside_outside_is_voted_over_spread_rays():
+    """One ray through an edge of mug 0 said 'inside' at this grid point on some CPUs; the vote over
+    spread directions agrees with trimesh's containment test here and on whole grids."""
+    for seed in range(3):
+        mesh = make_mug(sample_mug_params(np.random.default_rng(seed)))
+        votes = MeshShape(mesh).occupancy(GRID)
+        assert (votes != mesh.contains(GRID)).mean() < 1e-5
+        if seed == 0:
+            assert not MeshShape(mesh).occupancy(np.array([[0.0625, 0.1458333, 0.1875]]))[0]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_symmetrize_is_mirror_symmetric_idempotent_and_contains_the_shape(seed):
     shape = make_composition(sample_composition_params(np.random.default_rng(seed)))
@@ -68,4 +79,4 @@ def test_pair_sources_are_normalized_like_user_meshes_and_keep_the_edit_exact():
         handle = edits.handle_region(params, to_family_frame(GRID, source.normalization))
         original, target = source.original.occupancy(GRID), source.target.occupancy(GRID)
         assert handle.sum() > 20 and original[handle].all() and not target[handle].any()
-        assert (original[~handle] == target[~handle]).mean() > 0.999
+        assert np.array_equal(original[~handle], target[~handle])
