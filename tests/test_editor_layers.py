@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from inredit.editor.dwsnet import DWSNet
+from inredit.editor.embedded_layer import EmbeddedDWSLayer
 from inredit.editor.layers import DWSChannelNorm, DWSLayer
 from inredit.inr.spec import INRSpec
 from inredit.inr.torch_backend import forward
@@ -27,20 +28,21 @@ def random_weights(spec, batch, channels, generator):
     return [torch.randn(batch, channels, o, i, generator=generator) for o, i in spec.layer_shapes()]
 
 
+@pytest.mark.parametrize("layer_class", [DWSLayer, EmbeddedDWSLayer], ids=["full", "embedded"])
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.describe().split(" ")[0])
-def test_dws_layer_is_equivariant(spec):
+def test_dws_layer_is_equivariant(spec, layer_class):
     g = torch.Generator().manual_seed(0)
-    layer = DWSLayer(spec.layer_shapes(), 3, 5)
+    layer = layer_class(spec.layer_shapes(), 3, 5).double()
     with torch.no_grad():  # non-trivial biases and weights everywhere
         for p in layer.parameters():
             p.normal_(generator=g)
-    weights = random_weights(spec, 2, 3, g)
+    weights = [w.double() for w in random_weights(spec, 2, 3, g)]
     perms = random_perms(spec, g)
     permuted_then_layer = layer(permute_channels(weights, perms))
     layer_then_permuted = permute_channels(layer(weights), perms)
     for a, b in zip(permuted_then_layer, layer_then_permuted):
         assert a.shape == b.shape
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10)
     # and it is not trivially invariant: the output really moves with the permutation
     assert not torch.allclose(layer(weights)[1], permuted_then_layer[1])
 
@@ -49,22 +51,83 @@ def test_every_block_contributes_and_is_counted():
     spec = INRSpec()
     layer = DWSLayer(spec.layer_shapes(), 2, 3)
     counts = layer.block_parameter_counts()
-    assert set(counts) == {"pointwise", "neuron_embedding", "row", "column", "global"}
+    assert set(counts) == {"self", "row", "column", "global"}
     assert sum(counts.values()) == sum(p.numel() for p in layer.parameters())
     weights = random_weights(spec, 1, 2, torch.Generator().manual_seed(1))
-    for name in counts:  # zeroing any block changes the output
-        modules = {"pointwise": layer.pointwise, "neuron_embedding": layer.neuron_embed, "row": layer.row,
-                   "column": layer.col, "global": layer.glob}[name]
+    for name, modules in layer.blocks().items():  # zeroing any block changes the output
+        params = [p for m in modules for p in m.parameters()]
         before = [w.clone() for w in layer(weights)]
-        saved = [p.detach().clone() for p in modules.parameters()]
+        saved = [p.detach().clone() for p in params]
         with torch.no_grad():
-            for p in modules.parameters():
+            for p in params:
                 p.zero_()
         after = layer(weights)
         with torch.no_grad():
-            for p, s in zip(modules.parameters(), saved):
+            for p, s in zip(params, saved):
                 p.copy_(s)
         assert any(not torch.allclose(a, b) for a, b in zip(before, after)), name
+
+
+def test_full_layer_maps_the_fixed_input_axis_per_column():
+    """Mirroring x negates the x-sine columns of W_0 (encoding: column 2k is sin(2^k pi x)): a
+    per-column map the full layer expresses exactly; the embedded layer's mixing across columns
+    has rank <= c_out and cannot."""
+    spec = INRSpec()
+    inr = init_weights(spec, 2)
+    column_signs = torch.ones(spec.n_padded_input_dims)
+    column_signs[0 : 2 * spec.n_frequencies : 2] = -1.0
+    layer = DWSLayer(spec.layer_shapes(), 1, 1)
+    with torch.no_grad():  # everything off but the self maps: W_0 -> W_0 diag(signs), others -> themselves
+        for p in layer.parameters():
+            p.zero_()
+        layer.self_maps[0].mix.fill_(1.0)
+        layer.self_maps[0].axis.copy_(torch.diag(column_signs)[None])
+        layer.self_maps[-1].mix.fill_(1.0)
+        layer.self_maps[-1].axis.fill_(1.0)
+        for hidden in layer.self_maps[1:-1]:
+            hidden.weight.fill_(1.0)
+    out = layer([w[:, None] for w in inr.weights])
+    for a, b in zip(out, inr.reflect_inputs(torch.tensor([-1.0, 1.0, 1.0])).weights):
+        torch.testing.assert_close(a[:, 0], b)
+
+
+@pytest.mark.parametrize("layer", ["full", "embedded"])
+def test_every_block_of_every_layer_gets_a_gradient_at_initialisation(layer):
+    spec = INRSpec()
+    torch.manual_seed(0)
+    editor = DWSNet(spec, channels=4, n_layers=3, layer=layer)
+    inr = INRWeights(spec, [w + 0.05 * torch.randn(w.shape) for w in init_weights(spec, 4).weights])
+    editor.set_input_statistics(inr)
+    points = torch.rand(4, 256, 3) * 2 - 1
+    loss = (forward(editor(inr), points) - forward(inr, points) + 0.1).abs().mean()
+    loss.backward()
+    for index, dws_layer in enumerate(editor.dws_layers()):
+        blocks = dws_layer.blocks() if layer == "full" else {
+            "pointwise": [dws_layer.pointwise], "neuron_embedding": [dws_layer.neuron_embed], "row": [dws_layer.row],
+            "column": [dws_layer.col], "global": [dws_layer.global_embed, dws_layer.glob]}
+        for name, modules in blocks.items():
+            grad = sum(float(p.grad.abs().sum()) for m in modules for p in m.parameters() if p.grad is not None)
+            assert grad > 0, f"layer {index} block {name} gets no gradient"
+
+
+def test_zeroing_the_whole_output_layer_is_a_saddle():
+    """What the first editors did: both factors of each product zero, so their gradients stay 0."""
+    spec = INRSpec()
+    torch.manual_seed(0)
+    editor = DWSNet(spec, channels=4, n_layers=3, layer="embedded", output_init="zero-all")
+    inr = init_weights(spec, 2)
+    editor.set_input_statistics(inr)
+    points = torch.rand(2, 128, 3) * 2 - 1
+    (forward(editor(inr), points) - 0.1).abs().mean().backward()
+    last = editor.dws_layers()[-1]
+    assert all(float(p.grad.abs().sum()) == 0 for p in last.neuron_embed.parameters())
+
+
+def test_parameter_counts_per_block_add_up():
+    editor = DWSNet(INRSpec(), channels=16, n_layers=4)
+    counts = editor.block_parameter_counts()
+    assert set(counts) == {"self", "row", "column", "global", "channel_norm"}
+    assert sum(counts.values()) + editor.gamma.numel() == sum(p.numel() for p in editor.parameters())
 
 
 def test_channel_norm_is_equivariant():
@@ -83,7 +146,7 @@ def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spe
     # float64: equivariance is exact in real arithmetic, so only rounding (~1e-12) may differ;
     # in float32 a permuted summation order alone can move a near-zero output past any tight tolerance
     g = torch.Generator().manual_seed(3)
-    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, zero_init_output=False, **options).double()
+    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default", **options).double()
     noisy = [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 3).weights]
     inr = INRWeights(spec, noisy)
     editor.set_input_statistics(inr)
@@ -103,7 +166,7 @@ def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spe
 
 def test_strength_scales_the_residual():
     spec = INRSpec()
-    editor = DWSNet(spec, channels=4, n_layers=2, zero_init_output=False)
+    editor = DWSNet(spec, channels=4, n_layers=2, output_init="default")
     inr = init_weights(spec, 2)
     with torch.no_grad():
         zero, half, full = editor(inr, 0.0), editor(inr, 0.5), editor(inr, 1.0)
@@ -114,8 +177,8 @@ def test_strength_scales_the_residual():
 
 def test_several_steps_apply_the_residual_step_repeatedly():
     spec = INRSpec(width=16, n_hidden_layers=2)
-    one_step = DWSNet(spec, channels=4, n_layers=2, zero_init_output=False)
-    three_steps = DWSNet(spec, channels=4, n_layers=2, zero_init_output=False, iterations=3)
+    one_step = DWSNet(spec, channels=4, n_layers=2, output_init="default")
+    three_steps = DWSNet(spec, channels=4, n_layers=2, output_init="default", iterations=3)
     three_steps.load_state_dict(one_step.state_dict())
     inr = init_weights(spec, 2)
     one_step.set_input_statistics(inr), three_steps.set_input_statistics(inr)
@@ -128,10 +191,13 @@ def test_several_steps_apply_the_residual_step_repeatedly():
         DWSNet(spec, iterations=0)
 
 
-def test_untrained_editor_starts_at_the_identity_edit():
+def test_untrained_editor_starts_next_to_the_identity_edit():
     spec = INRSpec()
     inr = init_weights(spec, 2)
+    editor = DWSNet(spec, channels=4, n_layers=3)
+    editor.set_input_statistics(inr)
     with torch.no_grad():
-        edited = DWSNet(spec, channels=4, n_layers=3)(inr)
+        edited = editor(inr)
     for a, b in zip(edited.weights, inr.weights):
-        torch.testing.assert_close(a, b)
+        change = float((a - b).norm() / b.norm())
+        assert 0 < change < 1e-2  # small but not zero (a zero output layer is a saddle)

@@ -48,8 +48,11 @@ def load_editor(path: str | Path) -> tuple[DWSNet | FlatMLPEditor, dict]:
     """The DWSNet (eval mode, CPU) and its header (edit, spec, architecture, card)."""
     header = read_editor_header(path)
     try:
-        kind = {"dwsnet": DWSNet, "flat-mlp": FlatMLPEditor}[header["architecture"].get("kind", "dwsnet")]
-        model = kind(INRSpec.from_dict(header["spec"]), **header["architecture"])
+        architecture = dict(header["architecture"])
+        kind = {"dwsnet": DWSNet, "flat-mlp": FlatMLPEditor}[architecture.get("kind", "dwsnet")]
+        if kind is DWSNet:
+            architecture.setdefault("layer", "embedded")  # files from before the full-rank layer
+        model = kind(INRSpec.from_dict(header["spec"]), **architecture)
         model.load_state_dict(load_file(str(path)), strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError, InreditError) as exc:
         raise InreditError(f"corrupt editor file ({str(exc).splitlines()[0][:160]})", path) from None

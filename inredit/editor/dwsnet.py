@@ -1,5 +1,12 @@
 """DWSNet editor: stacked DWS layers predicting a residual in weight space, theta' = theta + s * gamma * Delta(theta).
 
+The output layer starts small (`output_init="small"`: the weights the output is linear in are
+scaled by 1e-2), so training starts next to the identity edit and every block of every layer gets a
+gradient from the first step. Zeroing the whole output layer (`"zero-all"`, what the first editors
+did) zeroes both factors of each product in it: a saddle whose gradients stay exactly 0.
+`layer="full"` uses the full-rank DWS layer (`layers.py`), `"embedded"` the first, low-rank one
+(`embedded_layer.py`, for older editor files and the ablation).
+
 Inputs are divided by per-layer scales of the training weights (a scalar per weight matrix, so the
 normalization commutes with permutations) and the predicted residual is multiplied back by them.
 
@@ -18,15 +25,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from inredit.editor.embedded_layer import EmbeddedDWSLayer
 from inredit.editor.layers import DWSChannelNorm, DWSLayer, DWSReLU
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
 
 
+LAYERS = {"full": DWSLayer, "embedded": EmbeddedDWSLayer}
+OUTPUT_INIT_SCALES = {"small": 1e-2, "zero-all": 0.0, "default": 1.0}
+
+
 class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
-                 gamma_init: float = 0.1, zero_init_output: bool = True, mirror_inputs: tuple[int, ...] = (),
-                 iterations: int = 1, **_: object) -> None:
+                 gamma_init: float = 0.1, output_init: str = "small", mirror_inputs: tuple[int, ...] = (),
+                 iterations: int = 1, layer: str = "full", **_: object) -> None:
         super().__init__()
         self.spec = spec
         if any(axis not in range(spec.n_input_dims) for axis in mirror_inputs):
@@ -35,7 +47,12 @@ class DWSNet(nn.Module):
         if iterations < 1:
             raise ValueError(f"iterations must be >= 1, got {iterations}")
         self.iterations = iterations
-        self.config = {"kind": "dwsnet", "channels": channels, "n_layers": n_layers, "normalize": normalize, "gamma_init": gamma_init}
+        if layer not in LAYERS:
+            raise ValueError(f"layer must be one of {sorted(LAYERS)}, got {layer!r}")
+        if output_init not in OUTPUT_INIT_SCALES:
+            raise ValueError(f"output_init must be one of {sorted(OUTPUT_INIT_SCALES)}, got {output_init!r}")
+        self.config = {"kind": "dwsnet", "channels": channels, "n_layers": n_layers, "normalize": normalize,
+                       "gamma_init": gamma_init, "layer": layer, "output_init": output_init}
         if self.mirror_inputs:  # only when used: older editor files have no such key
             self.config["mirror_inputs"] = list(self.mirror_inputs)
         if iterations > 1:
@@ -44,20 +61,33 @@ class DWSNet(nn.Module):
         widths = [1 + len(self.mirror_inputs)] + [channels] * (n_layers - 1) + [1]
         blocks: list[nn.Module] = []
         for i in range(n_layers):
-            blocks.append(DWSLayer(shapes, widths[i], widths[i + 1]))
+            blocks.append(LAYERS[layer](shapes, widths[i], widths[i + 1]))
             if i < n_layers - 1:
                 blocks.append(DWSReLU())
                 if normalize:
                     blocks.append(DWSChannelNorm(widths[i + 1]))
         self.blocks = nn.ModuleList(blocks)
-        if zero_init_output:
-            # Delta = 0 at the start: training begins at the identity edit. Without this the random
-            # residual of the untrained net swamps the INR and the editor fails to fit even 16 pairs.
+        if output_init == "zero-all":  # the old saddle, kept for the ablation
             with torch.no_grad():
                 for p in self.blocks[-1].parameters():
                     p.zero_()
+        elif output_init == "small":
+            # a small, not zero, residual at the start: a random full-size one swamps the INR
+            self.blocks[-1].shrink_output_(OUTPUT_INIT_SCALES[output_init])
         self.register_buffer("input_scale", torch.ones(len(shapes)))
         self.gamma = nn.Parameter(torch.full((len(shapes),), float(gamma_init)))
+
+    def dws_layers(self) -> list[nn.Module]:
+        return [b for b in self.blocks if isinstance(b, tuple(LAYERS.values()))]
+
+    def block_parameter_counts(self) -> dict[str, int]:
+        """Parameters per block kind, summed over the DWS layers."""
+        counts: dict[str, int] = {}
+        for layer in self.dws_layers():
+            for name, count in layer.block_parameter_counts().items():
+                counts[name] = counts.get(name, 0) + count
+        counts["channel_norm"] = sum(p.numel() for b in self.blocks if isinstance(b, DWSChannelNorm) for p in b.parameters())
+        return counts
 
     @torch.no_grad()
     def set_input_statistics(self, weights: INRWeights) -> None:

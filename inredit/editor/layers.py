@@ -1,36 +1,62 @@
-"""DWS linear layers: linear maps between MLP weight spaces that commute with hidden-neuron permutations.
+"""DWS layers: linear maps between MLP weight spaces that commute with hidden-neuron permutations.
 
-Weights of an L-layer bias-free MLP are W_1 (d_1 x d_0), ..., W_L (d_L x d_{L-1}), with channels:
-`(B, C, d_i, d_{i-1})`. Permuting the neurons of hidden layer h (h = 1..L-1) by P_h maps
-W_h -> P_h W_h and W_{h+1} -> W_{h+1} P_h^T; d_0 (encoding features) and d_L (outputs) are not
-permuted. Following Navon et al. (ICML 2023), a linear map W -> W' is equivariant iff each output
-entry W'_i[n, m] is built from terms that only depend on the indices it shares with its input:
+Weights of a bias-free MLP are W_0 (d_1 x d_0), ..., W_{n-1} (d_n x d_{n-1}), batched with
+channels as `(B, C, rows, cols)`. Permuting the neurons of hidden layer h by P_h maps
+W_{h-1} -> P_h W_{h-1} and W_h -> W_h P_h^T; d_0 (encoding features) and d_n (outputs) are fixed.
+Following Navon et al. (ICML 2023), an entry W'_i[a, b] may depend only on the indices it shares
+with its input; along a permuted index values are pooled (mean) or broadcast, along a fixed index
+any linear map is allowed, and the reference implementation (DWSNets `nn/layers/`) uses full
+ones there. This layer does too:
 
-  block                       | depends on                    | built from
-  ----------------------------|-------------------------------|------------------------------------
-  pointwise  W_i -> W'_i      | (n, m) itself                 | channel mixing at every entry
-  row        W_i, W_{i+1}     | neuron n of hidden layer i    | W_i[n, :] pooled over m (kept whole
-             -> W'_i          |                               | when m is the fixed input dim) and
-                              |                               | W_{i+1}[:, n] pooled over its rows
-                              |                               | (kept whole when they are the outputs)
-  column     W_{i-1}, W_i     | neuron m of hidden layer i-1  | the same neuron features of m
-             -> W'_i          |                               |
-  global     all W_j -> W'_i  | nothing permuted              | every W_j pooled over its permuted
-                              |                               | dims (fixed dims kept whole)
+  block    | output W'_i[a, b] built from                        | along a fixed axis
+  ---------|-----------------------------------------------------|-----------------------------
+  self     | W_i at the same position                            | full d x d map (first cols,
+           |                                                     | last rows); else channel mix
+  row      | neuron a: W_i[a, :] pooled, W_{i+1}[:, a] pooled    | W_{i+1}[:, a] kept whole if
+           | (i < n-1)                                           | it is the outputs; -> d_0 map
+  column   | neuron b: W_{i-1}[b, :] pooled, W_i[:, b] pooled    | W_{i-1}[b, :] kept whole if it
+           | (i > 0)                                             | is the first matrix
+  global   | every W_j pooled over its permuted axes             | full d x d map for W_0 from
+           |                                                     | W_0's pooled rows
 
-Pooling is a mean over a permuted index (so it is invariant), broadcasting puts a neuron's value
-on every entry of its row/column, and along a fixed dimension (d_0, d_L) values stay a vector
-that a linear map may mix freely. Neuron features go through a shared linear map to a `c_out`
-embedding first and are expanded from there (a low-rank factorization that keeps the fixed-dim
-blocks cheap; it does not change what is equivariant). The global features likewise go through one
-shared embedding. Biases are not supported: inredit's INRs
-have none (tiny-cuda-nn layout).
+`FixedAxisMap` is the full map along a fixed axis of size d: per output channel its own d x d
+matrix after a channel mix, so it is full rank over (channels x d) while costing C*d^2, not
+(C*d)^2. It can express per-column operations (e.g. negating one axis's sine columns to mirror,
+a frequency-dependent scale), which a c_out-wide embedding (`embedded_layer.py`) could not.
+Shapes are written as jaxtyping annotations; biases of the INR are not supported (tcnn has none).
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
-from torch import nn
+from jaxtyping import Float
+from torch import Tensor, nn
+
+
+class FixedAxisMap(nn.Module):
+    """`(..., C_in, d) -> (..., C_out, d)`: y[o, k] = sum_j K[o, k, j] sum_c A[o, c] x[c, j] + b[o, k]."""
+
+    def __init__(self, c_in: int, c_out: int, size: int, bias: bool = True) -> None:
+        super().__init__()
+        self.mix = nn.Parameter(torch.empty(c_out, c_in).uniform_(-1 / math.sqrt(c_in), 1 / math.sqrt(c_in)))
+        self.axis = nn.Parameter(torch.eye(size).repeat(c_out, 1, 1))  # starts as a pure channel mix
+        self.bias = nn.Parameter(torch.zeros(c_out, size)) if bias else None
+
+    def forward(self, x: Float[Tensor, "*batch c_in d"]) -> Float[Tensor, "*batch c_out d"]:
+        y = torch.einsum("okj,...oj->...ok", self.axis, torch.einsum("oc,...cj->...oj", self.mix, x))
+        return y if self.bias is None else y + self.bias
+
+    @torch.no_grad()
+    def shrink_output_(self, scale: float) -> None:
+        self.mix.mul_(scale)
+        if self.bias is not None:
+            self.bias.mul_(scale)
+
+
+def _linear(features: int, out: int) -> nn.Linear:
+    return nn.Linear(features, out, bias=False)  # the self block carries the bias
 
 
 class DWSLayer(nn.Module):
@@ -40,82 +66,93 @@ class DWSLayer(nn.Module):
             raise ValueError("a DWS layer needs at least one hidden layer (two weight matrices)")
         self.shapes = [tuple(s) for s in layer_shapes]
         self.c_in, self.c_out = c_in, c_out
-        n = len(self.shapes)
-        d_in, d_out = self.shapes[0][1], self.shapes[-1][0]
-        self.pointwise = nn.ModuleList(nn.Linear(c_in, c_out) for _ in range(n))
-        # neuron feature size of hidden layer h (0-based, h = 0..n-2): from W_h rows and W_{h+1} columns
-        feature_sizes = [c_in * (d_in if h == 0 else 1) + c_in * (d_out if h + 1 == n - 1 else 1) for h in range(n - 1)]
-        self.neuron_embed = nn.ModuleList(nn.Linear(f, c_out) for f in feature_sizes)
-        self.row = nn.ModuleList(nn.Linear(c_out, c_out * (d_in if i == 0 else 1)) for i in range(n - 1))
-        self.col = nn.ModuleList(nn.Linear(c_out, c_out * (d_out if i == n - 1 else 1)) for i in range(1, n))
-        self.global_embed = nn.Linear(c_in * (d_in + (n - 2) + d_out), c_out)
-        self.glob = nn.ModuleList(nn.Linear(c_out, c_out * self._fixed_size(i), bias=False) for i in range(n))
+        n = self.n = len(self.shapes)
+        self.d_in, self.d_out = self.shapes[0][1], self.shapes[-1][0]
+        last = n - 1
+        # self: full map along the fixed axis of the first / last matrix, channel mix elsewhere
+        self.self_maps = nn.ModuleList(
+            FixedAxisMap(c_in, c_out, self.d_in) if i == 0 else
+            FixedAxisMap(c_in, c_out, self.d_out) if i == last else nn.Linear(c_in, c_out)
+            for i in range(n))
+        # row of W_i (i < n-1) = neuron of hidden layer i: its outgoing column (whole if it is the
+        # outputs) and, for i > 0, its own row pooled (for i = 0 the self map sees the whole row)
+        self.row = nn.ModuleList(
+            _linear(c_in * (self.d_out if i + 1 == last else 1) + (c_in if i > 0 else 0),
+                    c_out * (self.d_in if i == 0 else 1))
+            for i in range(n - 1))
+        # column of W_i (i > 0) = neuron of hidden layer i-1: its incoming row (whole if it is the
+        # first matrix) and, for i < n-1, its own column pooled (for the last, the self map)
+        self.col = nn.ModuleList(
+            _linear(c_in * (self.d_in if i == 1 else 1) + (c_in if i < last else 0),
+                    c_out * (self.d_out if i == last else 1))
+            for i in range(1, n))
+        pooled_size = c_in * (self.d_in + (n - 2) + self.d_out)
+        self.global_first = FixedAxisMap(c_in, c_out, self.d_in, bias=False)  # W_0's pooled rows -> W'_0
+        self.glob = nn.ModuleList(_linear(pooled_size - (c_in * self.d_in if i == 0 else 0), c_out * self._fixed_size(i))
+                                  for i in range(n))
 
     def _fixed_size(self, i: int) -> int:
-        return self.shapes[0][1] if i == 0 else (self.shapes[-1][0] if i == len(self.shapes) - 1 else 1)
+        return self.d_in if i == 0 else (self.d_out if i == self.n - 1 else 1)
+
+    def blocks(self) -> dict[str, list[nn.Module]]:
+        return {"self": [self.self_maps], "row": [self.row], "column": [self.col], "global": [self.global_first, self.glob]}
 
     def block_parameter_counts(self) -> dict[str, int]:
-        count = lambda modules: sum(p.numel() for p in modules.parameters())  # noqa: E731
-        return {"pointwise": count(self.pointwise), "neuron_embedding": count(self.neuron_embed),
-                "row": count(self.row), "column": count(self.col),
-                "global": count(self.global_embed) + count(self.glob)}
+        return {name: sum(p.numel() for m in modules for p in m.parameters()) for name, modules in self.blocks().items()}
 
-    def neuron_features(self, weights: list[torch.Tensor]) -> list[torch.Tensor]:
-        """`(B, d_h, F_h)` features of each hidden layer's neurons (invariant to other layers' permutations)."""
-        n = len(weights)
-        features = []
-        for h in range(n - 1):
-            incoming, outgoing = weights[h], weights[h + 1]  # (B, C, d_h, d_{h-1}), (B, C, d_{h+1}, d_h)
-            batch, _, width, _ = incoming.shape
-            if h == 0:  # fixed input dim: keep the whole row
-                part_in = incoming.permute(0, 2, 1, 3).reshape(batch, width, -1)
+    @torch.no_grad()
+    def shrink_output_(self, scale: float) -> None:
+        """Multiply what the output is linear in by `scale` (the channel mix of each full axis map)."""
+        for module in (*self.self_maps, self.global_first, *self.row, *self.col, *self.glob):
+            if isinstance(module, FixedAxisMap):
+                module.shrink_output_(scale)
             else:
-                part_in = incoming.mean(3).transpose(1, 2)
-            if h + 1 == n - 1:  # fixed output dim: keep the whole column
-                part_out = outgoing.permute(0, 3, 1, 2).reshape(batch, width, -1)
-            else:
-                part_out = outgoing.mean(2).transpose(1, 2)
-            features.append(torch.cat([part_in, part_out], dim=-1))
-        return features
+                for p in module.parameters():
+                    p.mul_(scale)
 
-    def global_features(self, weights: list[torch.Tensor]) -> torch.Tensor:
-        n = len(weights)
-        pooled = []
-        for i, w in enumerate(weights):
-            if i == 0:
-                pooled.append(w.mean(2).flatten(1))  # rows permuted, input dim fixed
-            elif i == n - 1:
-                pooled.append(w.mean(3).flatten(1))  # columns permuted, output dim fixed
-            else:
-                pooled.append(w.mean((2, 3)))
-        return torch.cat(pooled, dim=1)
-
-    def forward(self, weights: list[torch.Tensor]) -> list[torch.Tensor]:
-        n = len(weights)
+    def forward(self, weights: list[Float[Tensor, "b c rows cols"]]) -> list[Float[Tensor, "b c_out rows cols"]]:
+        n, last = self.n, self.n - 1
         batch = weights[0].shape[0]
-        embeddings = [embed(f) for embed, f in zip(self.neuron_embed, self.neuron_features(weights))]  # (B, d_h, c_out)
-        glob = self.global_embed(self.global_features(weights))
+        row_pool = [w.mean(3) for w in weights]  # (B, C, rows): each row pooled over its columns
+        col_pool = [w.mean(2) for w in weights]  # (B, C, cols)
+        first_rows = weights[0].permute(0, 2, 1, 3)  # (B, d_1, C, d_0): neuron h=0's whole incoming row
+        last_cols = weights[last].permute(0, 3, 1, 2)  # (B, d_{n-1}, C, d_n): whole outgoing column
+        pooled = [col_pool[0].flatten(1)] + [w.mean((2, 3)) for w in weights[1:last]] + [row_pool[last].flatten(1)]
+
         outputs = []
         for i, w in enumerate(weights):
-            out = torch.einsum("bcnm,dc->bdnm", w, self.pointwise[i].weight) + self.pointwise[i].bias[:, None, None]
-            rows, cols = out.shape[2], out.shape[3]
-            if i < n - 1:  # row term: neuron n of hidden layer i
-                row = self.row[i](embeddings[i])  # (B, rows, c_out * fixed)
+            rows, cols = w.shape[2], w.shape[3]
+            if i == 0:
+                out = self.self_maps[0](first_rows).permute(0, 2, 1, 3)
+            elif i == last:
+                out = self.self_maps[i](last_cols).permute(0, 2, 3, 1)
+            else:
+                out = torch.einsum("bcnm,dc->bdnm", w, self.self_maps[i].weight) + self.self_maps[i].bias[:, None, None]
+            if i < last:  # row term: neuron a of hidden layer i
+                outgoing = last_cols.flatten(2) if i + 1 == last else col_pool[i + 1].transpose(1, 2)
+                features = outgoing if i == 0 else torch.cat([row_pool[i].transpose(1, 2), outgoing], -1)
+                row = self.row[i](features)  # (B, rows, C_out * fixed)
                 out = out + (row.reshape(batch, rows, self.c_out, cols).permute(0, 2, 1, 3) if i == 0
-                             else row.permute(0, 2, 1)[..., None])
-            if i > 0:  # column term: neuron m of hidden layer i - 1
-                col = self.col[i - 1](embeddings[i - 1])  # (B, cols, c_out * fixed)
-                out = out + (col.reshape(batch, cols, self.c_out, rows).permute(0, 2, 3, 1) if i == n - 1
-                             else col.permute(0, 2, 1)[:, :, None, :])
-            g = self.glob[i](glob)
-            out = out + (g.reshape(batch, self.c_out, 1, cols) if i == 0 else
-                         g.reshape(batch, self.c_out, rows, 1) if i == n - 1 else g.reshape(batch, self.c_out, 1, 1))
+                             else row.transpose(1, 2)[..., None])
+            if i > 0:  # column term: neuron b of hidden layer i - 1
+                incoming = first_rows.flatten(2) if i == 1 else row_pool[i - 1].transpose(1, 2)
+                features = incoming if i == last else torch.cat([incoming, col_pool[i].transpose(1, 2)], -1)
+                col = self.col[i - 1](features)  # (B, cols, C_out * fixed)
+                out = out + (col.reshape(batch, cols, self.c_out, rows).permute(0, 2, 3, 1) if i == last
+                             else col.transpose(1, 2)[:, :, None, :])
+            if i == 0:
+                others = torch.cat(pooled[1:], 1)
+                g = self.global_first(col_pool[0]) + self.glob[0](others).reshape(batch, self.c_out, cols)
+                out = out + g[:, :, None, :]
+            else:
+                g = self.glob[i](torch.cat(pooled, 1))
+                out = out + (g.reshape(batch, self.c_out, rows, 1) if i == last else g.reshape(batch, self.c_out, 1, 1))
             outputs.append(out)
         return outputs
 
 
 class DWSReLU(nn.Module):
-    def forward(self, weights: list[torch.Tensor]) -> list[torch.Tensor]:
+    def forward(self, weights: list[Tensor]) -> list[Tensor]:
         return [torch.relu(w) for w in weights]
 
 
@@ -127,5 +164,5 @@ class DWSChannelNorm(nn.Module):
         self.gain = nn.Parameter(torch.ones(channels))
         self.eps = eps
 
-    def forward(self, weights: list[torch.Tensor]) -> list[torch.Tensor]:
+    def forward(self, weights: list[Tensor]) -> list[Tensor]:
         return [w * self.gain[:, None, None] / (w.pow(2).mean((2, 3), keepdim=True) + self.eps).sqrt() for w in weights]

@@ -43,6 +43,8 @@ class TrainConfig:
     n_layers: int = 4
     normalize: bool = True
     gamma_init: float = 0.1
+    layer: str = "full"  # dwsnet: "full" (full-rank fixed axes) or "embedded" (the first, low-rank layer)
+    output_init: str = "small"  # dwsnet: "small" or "zero-all" (the old saddle; ablation only)
     epochs: int = 40
     batch_size: int = 32
     points_per_pair: int = 1024  # of the stored target samples, per step
@@ -86,7 +88,8 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
     if config.model != "dwsnet":
         raise InreditError(f"unknown model {config.model!r} (dwsnet or flat-mlp)")
     return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init,
-                  mirror_inputs=config.mirror_inputs, iterations=config.iterations)
+                  output_init=config.output_init, mirror_inputs=config.mirror_inputs, iterations=config.iterations,
+                  layer=config.layer)
 
 
 def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:
