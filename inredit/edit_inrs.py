@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-from inredit.editor.registry import Editor
+from inredit.editor.base import Editor
 from inredit.errors import InreditError
 from inredit.fit_meshes import FitJob, fit_meshes
 from inredit.geometry.mesh_io import MESH_SUFFIXES, save_mesh

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from inredit.editor.checkpoint import load_editor
-from inredit.editor.registry import Editor
+from inredit.editor.base import Editor
 from inredit.inr.weights import INRWeights
 
 

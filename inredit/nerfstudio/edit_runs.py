@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from inredit.editor.registry import Editor
+from inredit.editor.base import Editor
 from inredit.errors import InreditError
 from inredit.files import atomic_write_text
 from inredit.inr.spec import INRSpec

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from inredit.edit_inrs import edit_metrics  # the same numbers `inredit edit` prints
-from inredit.editor.registry import Editor
+from inredit.editor.base import Editor
 from inredit.geometry.render import image_grid, save_png
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.weights import INRWeights
