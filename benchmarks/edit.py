@@ -9,7 +9,8 @@ original INR, DWSNet edit and direct fit of the exact target (rows).
 Needs data/pairs/<edit> (make-pairs) and an editor per edit: runs/editors/<edit>/editor.safetensors
 (train-editor) or the shipped one in inredit/editor/zoo/; the flat-MLP baseline is included when
 runs/editors/<edit>-flat/editor.safetensors exists. Prints one markdown table per edit (IoU,
-Chamfer-L1, edit scores, edit gap closed, latency) and the fine-tuning time needed to match.
+Chamfer-L1, edit scores, edit gap closed on mean IoUs and per pair, latency) and the fine-tuning
+time needed to match. Editors of the ablation runs (see RUNS) get a row each when present.
 """
 
 from __future__ import annotations
@@ -23,18 +24,23 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from inredit.editor.checkpoint import load_editor  # noqa: E402
-from inredit.editor.evaluate import evaluate, finetune_time_to_match  # noqa: E402
+from inredit.editor.evaluate import MIN_PAIR_GAP, evaluate, finetune_time_to_match  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
 EDITS = ("remove-handle", "symmetrize", "dilate")
 COLUMNS = ["method", "iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetry_iou", "gap_closed",
-           "seconds_per_inr", "latency_b1_ms", "latency_b256_s"]
+           "gap_closed_median", "gap_closed_p10", "gap_closed_p90", "seconds_per_inr", "latency_b1_ms", "latency_b256_s"]
+# editors scored when their run exists: the shipped recipe, the flat-MLP baseline and the ablation
+# of the editor fixes (configs/editor/ablation/<edit>-*.yaml)
+RUNS = {"DWSNet": "{edit}", "flat MLP": "{edit}-flat",
+        "ablation: old layer, zero output layer": "{edit}-old-layer-zero-output",
+        "ablation: old layer, small output init": "{edit}-old-layer"}
 
 
 def editor_files(edit: str) -> dict[str, Path]:
-    candidates = {"DWSNet": [REPO / "runs" / "editors" / edit / "editor.safetensors",
-                             REPO / "inredit" / "editor" / "zoo" / f"{edit}.safetensors"],
-                  "flat MLP": [REPO / "runs" / "editors" / f"{edit}-flat" / "editor.safetensors"]}
+    candidates = {name: [REPO / "runs" / "editors" / run.format(edit=edit) / "editor.safetensors"] for name, run in RUNS.items()}
+    candidates["DWSNet"].append(REPO / "inredit" / "editor" / "zoo" / f"{edit}.safetensors")
     return {name: next(p for p in paths if p.exists()) for name, paths in candidates.items() if any(p.exists() for p in paths)}
 
 
@@ -64,7 +70,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO / "data" / "pairs")
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results",
                         help="folder for edit-<edit>.md/.json (full test split only)")
+    add_threads_argument(parser)
     args = parser.parse_args()
+    setting = apply_threads(args.threads)
     for edit in args.edits:
         files = editor_files(edit)
         if not (args.data / edit / "index.json").exists() or "DWSNet" not in files:
@@ -73,9 +81,15 @@ def main() -> None:
         models = {name: load_editor(path)[0] for name, path in files.items()}
         rows = evaluate(args.data / edit, models, max_pairs=args.max_pairs)
         matches = [finetune_time_to_match(rows, name) for name in models]
-        table = (f"## {edit} ({rows[0]['test_pairs']} held-out test pairs; IoU at 64^3 against the exact edited shape)\n\n"
+        parameters = [{"editor": name, **model.block_parameter_counts(), "total": sum(p.numel() for p in model.parameters())}
+                      for name, model in models.items() if hasattr(model, "block_parameter_counts")]
+        table = (f"## {edit} ({rows[0]['test_pairs']} held-out test pairs; IoU at 64^3 against the exact edited shape; {setting})\n\n"
+                 f"gap_closed: on mean IoUs; _median/_p10/_p90: per pair, over the {rows[0]['pairs_with_gap']} pairs whose "
+                 f"direct fit gains >= {MIN_PAIR_GAP} IoU over identity. Fine-tuning gets each pair's "
+                 f"{rows[-1].get('finetune_samples_per_pair', 0)} stored target samples (all of them); times are medians of 3 runs.\n\n"
                  + markdown_table(rows, [c for c in COLUMNS if any(c in r for r in rows)]) + "\n\n"
-                 + markdown_table(matches) + "\n")
+                 + markdown_table(matches) + "\n\nParameters per DWS block (summed over layers):\n\n"
+                 + markdown_table(parameters, list(dict.fromkeys(k for row in parameters for k in row))) + "\n")
         print(table)
         if args.max_pairs is None:
             args.results.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from inredit.fit import FitConfig, fit_batch, stack_samples  # noqa: E402
+from inredit.tables import markdown_table  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 from inredit.fit_meshes import FitJob  # noqa: E402
 from inredit.geometry.mesh_io import load_mesh  # noqa: E402
 from inredit.geometry.sampling import sample_sdf  # noqa: E402
@@ -77,39 +79,31 @@ def throughput_table(spec: INRSpec, fit_config: FitConfig, sampling, batch_sizes
     return rows
 
 
-def markdown(rows: list[dict], columns: list[str]) -> str:
-    def fmt(v):
-        return f"{v:.4f}" if isinstance(v, float) and abs(v) < 10 else (f"{v:.1f}" if isinstance(v, float) else str(v))
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(fmt(r[c]) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few steps, small batches (smoke test)")
     parser.add_argument("--timing-steps", type=int, default=500)
     parser.add_argument("--json", type=Path, help="also write the tables as JSON")
+    add_threads_argument(parser)
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    setting = apply_threads(args.threads)
 
     job = FitJob()
     fit_config = dataclasses.replace(job.fit, steps=200) if args.quick else job.fit
     batch_sizes = [1, 4] if args.quick else [1, 16, 64]
     timing_steps = 20 if args.quick else args.timing_steps
 
-    print(f"# Fitting benchmark ({torch.get_num_threads()} threads, torch {torch.__version__})\n")
+    print(f"# Fitting benchmark ({setting})\n")
     print(f"Fit: {fit_config.steps} steps x {fit_config.points_per_step} points per INR per step, "
           f"{job.sampling.n_points} SDF samples per shape; default spec {job.spec.describe()}\n")
     quality = quality_table(fit_config, job.sampling)
     print("## Quality against the source mesh (IoU on a 128^3 grid; Chamfer-L1 and NC from a 160^3 marching-cubes mesh)\n")
-    print(markdown(quality, ["spec", "params", "shape", "iou", "chamfer_l1", "normal_consistency"]))
+    print(markdown_table(quality, ["spec", "params", "shape", "iou", "chamfer_l1", "normal_consistency"]))
     print()
     throughput = throughput_table(job.spec, fit_config, job.sampling, batch_sizes, timing_steps)
     print(f"## Throughput of batched fitting, default spec ({fit_config.steps} steps; time per step measured over "
           f"{timing_steps} steps)\n")
-    print(markdown(throughput, ["batch", "ms_per_step", "seconds_per_batch", "inrs_per_minute", "speedup_vs_b1"]))
+    print(markdown_table(throughput, ["batch", "ms_per_step", "seconds_per_batch", "inrs_per_minute", "speedup_vs_b1"]))
     if args.json:
         args.json.write_text(json.dumps({"quality": quality, "throughput": throughput}, indent=2))
 

@@ -43,6 +43,7 @@ from inredit.geometry.metrics import grid_points, iou  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
 from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def run(args: list, cwd: Path) -> float:
@@ -80,7 +81,9 @@ def main() -> None:
     parser.add_argument("--finetune-geometry", action="store_true", help="train the geometry too (default: frozen)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 16 views, 200 iterations, 2 runs")
     parser.add_argument("--json", type=Path, default=None)
+    add_threads_argument(parser)
     args = parser.parse_args()
+    print(f"# nerfstudio benchmark ({apply_threads(args.threads)} in this process; ns-train and ns-edit run as commands)")
     if args.quick:
         args.views, args.iterations, args.runs = 16, args.iterations or 200, min(args.runs, 2)
     work = args.work.resolve()

@@ -22,6 +22,8 @@ sys.path.insert(0, str(REPO))
 
 from inredit.pairs.builder import build_shard  # noqa: E402
 from inredit.pairs.config import load_pair_config  # noqa: E402
+from inredit.tables import markdown_table  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
 EDITS = ("remove-handle", "symmetrize", "dilate")
 
@@ -52,25 +54,18 @@ def measure_shard(edit: str) -> dict:
             "minutes_for_1000": 1000 / per_minute}
 
 
-def markdown(rows: list[dict]) -> str:
-    if not rows:
-        return "(none)"
-    columns = list(rows[0])
-    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-    return "\n".join(["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-                     + ["| " + " | ".join(fmt(r[c]) for c in columns) + " |" for r in rows])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=REPO / "data" / "pairs")
     parser.add_argument("--measure-shard", action="store_true", help="time one full-size shard per edit")
+    add_threads_argument(parser)
     args = parser.parse_args()
-    print("## Built datasets (from their cards)\n")
-    print(markdown(card_rows(args.data)))
+    setting = apply_threads(args.threads)
+    print("## Built datasets (from their cards; build times as each card records them)\n")
+    print(markdown_table(card_rows(args.data)))
     if args.measure_shard:
-        print("\n## One full-size shard per edit, timed now\n")
-        print(markdown([measure_shard(edit) for edit in EDITS]))
+        print(f"\n## One full-size shard per edit, timed now ({setting})\n")
+        print(markdown_table([measure_shard(edit) for edit in EDITS]))
 
 
 if __name__ == "__main__":

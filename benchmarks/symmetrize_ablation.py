@@ -32,6 +32,7 @@ from inredit.pairs.dataset import load_pairs  # noqa: E402
 from inredit.pairs.sources import make_source  # noqa: E402
 from inredit.shape_metrics import inr_occupancy  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 from inredit.files import atomic_write_text  # noqa: E402
 
 
@@ -55,7 +56,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO / "data" / "pairs" / "symmetrize")
     parser.add_argument("--resolution", type=int, default=64)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "symmetrize-ablation.md")
+    add_threads_argument(parser)
     args = parser.parse_args()
+    print(f"# symmetrize ablation ({apply_threads(args.threads)})")
 
     config = pair_config_of(args.data)
     test = load_pairs(args.data, "test")

@@ -4,9 +4,10 @@
 
 Reads runs/editors/<edit>/editor.safetensors, data/pairs/<edit>/card.json (the training data) and
 benchmarks/results/edit-<edit>.json (benchmarks/edit.py on the held-out test split, which must
-have scored this very file) and writes inredit/editor/zoo/<edit>.safetensors. An editor that closes
-less than 80 % of the edit gap or does not beat the flat-MLP baseline is not shipped (--force ships
-it anyway; exit status 3), so scripts/train_editors.sh never puts a failed editor in front of users.
+have scored this very file) and writes inredit/editor/zoo/<edit>.safetensors. An editor whose
+per-pair median edit gap closed is below 80 % or that does not beat the flat-MLP baseline is not
+shipped (--force ships it anyway; exit status 3), so scripts/train_editors.sh never puts a failed
+editor in front of users.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ sys.path.insert(0, str(REPO))
 from inredit.editor.checkpoint import load_editor, save_editor  # noqa: E402
 from inredit.editor.registry import ZOO  # noqa: E402
 
-MIN_GAP_CLOSED = 0.8  # the editor issue's acceptance bar
+MIN_GAP_CLOSED = 0.8  # per-pair median; the shipping floor (the targets are higher: see README)
 NOT_SHIPPED = 3  # exit status of an editor below the bar (other failures exit 1)
 
 KEPT_METRICS = ("iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetry_iou", "gap_closed",
-                "latency_b1_ms", "latency_b256_s", "test_pairs")
+                "gap_closed_median", "gap_closed_p10", "gap_closed_p90", "latency_b1_ms", "latency_b256_s", "test_pairs")
 
 
 def main() -> None:
@@ -40,9 +41,9 @@ def main() -> None:
         sys.exit(f"benchmarks/results/edit-{args.edit}.json scored {results['editors'].get('DWSNet')}, not {source}: "
                  f"re-run benchmarks/edit.py --edits {args.edit}")
     rows = {r["method"]: r for r in results["rows"]}
-    gap, flat_gap = rows["DWSNet"]["gap_closed"], rows.get("flat MLP", {}).get("gap_closed", float("-inf"))
+    gap, flat_gap = rows["DWSNet"]["gap_closed_median"], rows.get("flat MLP", {}).get("gap_closed_median", float("-inf"))
     if (gap < MIN_GAP_CLOSED or gap <= flat_gap) and not args.force:
-        print(f"{source}: not shipped: closes {gap:.3f} of the edit gap (bar {MIN_GAP_CLOSED}, flat MLP "
+        print(f"{source}: not shipped: closes {gap:.3f} of the edit gap per pair (median; bar {MIN_GAP_CLOSED}, flat MLP "
               f"{flat_gap:.3f}) in benchmarks/results/edit-{args.edit}.json; --force ships it anyway", file=sys.stderr)
         sys.exit(NOT_SHIPPED)
     data_card = json.loads((REPO / "data" / "pairs" / args.edit / "card.json").read_text())
@@ -54,7 +55,8 @@ def main() -> None:
             "measured_by": f"benchmarks/edit.py --edits {args.edit}"}
     target = save_editor(ZOO / f"{args.edit}.safetensors", model, header["edit"], card)
     print(f"{target.relative_to(REPO)}: {target.stat().st_size / 1e6:.2f} MB, "
-          f"gap closed {rows['DWSNet']['gap_closed']:.3f} on {rows['DWSNet']['test_pairs']} test pairs")
+          f"gap closed {rows['DWSNet']['gap_closed']:.3f} (per pair: median {rows['DWSNet']['gap_closed_median']:.3f}) "
+          f"on {rows['DWSNet']['test_pairs']} test pairs")
 
 
 if __name__ == "__main__":
