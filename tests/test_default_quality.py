@@ -1,4 +1,7 @@
-"""The default fitting job meets the foundation's quality bar on every shipped shape."""
+"""The default fitting job meets the foundation's quality bar on every shipped shape (12,000-step
+fits: marked slow, run with `make test-slow`)."""
+
+import pytest
 
 from inredit.fit import fit_batch, stack_samples
 from inredit.fit_meshes import FitJob
@@ -8,6 +11,7 @@ from inredit.shape_metrics import inr_vs_mesh_metrics
 from conftest import SHAPES
 
 
+@pytest.mark.slow
 def test_default_job_fits_every_shipped_shape():
     job = FitJob()
     meshes = [load_mesh(p) for p in sorted(SHAPES.iterdir()) if p.suffix in (".obj", ".ply", ".stl", ".off")]

@@ -140,17 +140,34 @@ def test_bad_editor_files_are_one_line_errors(tmp_path):
 def test_evaluation_scores_every_method_against_exact_ground_truth(tiny_pairs, tmp_path):
     from inredit.editor.evaluate import evaluate, finetune_time_to_match
 
-    config = small(tiny_pairs, epochs=2)
+    config = small(tiny_pairs, epochs=20)
     train_editor(config, tmp_path)
     model, _ = load_editor(tmp_path / "editor.safetensors")
-    rows = evaluate(tiny_pairs, {"dwsnet": model}, resolution=32, finetune_steps=(10, 60), chamfer=False)
+    rows = evaluate(tiny_pairs, {"dwsnet": model}, resolution=32, finetune_steps=(10, 200), chamfer=False)
     by_method = {r["method"]: r for r in rows}
-    assert set(by_method) == {"identity", "direct fit (upper bound)", "dwsnet", "fine-tune 10 steps", "fine-tune 60 steps"}
-    assert by_method["direct fit (upper bound)"]["iou"] > by_method["identity"]["iou"]  # dilation changes the shape
-    assert by_method["identity"]["gap_closed"] == 0 and by_method["direct fit (upper bound)"]["gap_closed"] == 1
-    assert by_method["dwsnet"]["latency_b1_ms"] > 0 and by_method["dwsnet"]["latency_b256_s"] > 0
-    match = finetune_time_to_match(rows, "dwsnet")
-    assert match["method"] == "dwsnet" and "speedup" in match
+    assert set(by_method) == {"identity", "direct fit (upper bound)", "dwsnet", "fine-tune 10 steps", "fine-tune 200 steps"}
+    identity, fit = by_method["identity"], by_method["direct fit (upper bound)"]
+    assert fit["iou"] > identity["iou"] + 0.05  # dilation changes the shape
+    # the trained editor and longer fine-tuning really close part of the gap, on the means and per pair
+    assert by_method["dwsnet"]["gap_closed"] > 0.1 and by_method["dwsnet"]["gap_closed_median"] > 0.1
+    assert by_method["fine-tune 200 steps"]["gap_closed"] > by_method["fine-tune 10 steps"]["gap_closed"]
+    for row in rows:  # per-pair statistics are ordered and come from the pairs with a gap
+        assert row["gap_closed_p10"] <= row["gap_closed_median"] <= row["gap_closed_p90"]
+        assert row["pairs_with_gap"] == len(identity["pair_ious"]) == identity["test_pairs"]
+    assert by_method["fine-tune 200 steps"]["finetune_samples_per_pair"] == 512  # all stored target samples
+
+
+def test_finetune_time_to_match_picks_the_first_fine_tune_at_least_as_good():
+    from inredit.editor.evaluate import finetune_time_to_match
+
+    rows = [{"method": "editor", "iou": 0.9, "seconds_per_inr": 0.01},
+            {"method": "fine-tune 10 steps", "iou": 0.8, "seconds_per_inr": 0.05, "finetune_steps": 10},
+            {"method": "fine-tune 40 steps", "iou": 0.95, "seconds_per_inr": 0.2, "finetune_steps": 40},
+            {"method": "fine-tune 80 steps", "iou": 0.97, "seconds_per_inr": 0.4, "finetune_steps": 80}]
+    match = finetune_time_to_match(rows, "editor")
+    assert match["finetune_steps_to_match"] == 40 and match["speedup"] == pytest.approx(20.0)
+    rows[0]["iou"] = 0.99  # better than every fine-tune: a lower bound on the speed-up
+    assert finetune_time_to_match(rows, "editor") == {"method": "editor", "finetune_steps_to_match": None, "speedup": ">40"}
 
 
 def test_cli_train_evaluate_and_edit_with_an_editor_file(tiny_pairs, tmp_path, run_cli):

@@ -37,18 +37,18 @@ def test_tiny_config_builds_a_complete_dataset(edit, tmp_path):
 
 
 def test_splits_are_by_shape_and_loadable(tmp_path):
-    config = tiny(n_pairs=12, shard_size=4, splits=(0.5, 0.25, 0.25))
+    config = tiny(n_pairs=12, shard_size=4, splits=(0.5, 0.25, 0.25), quality_floor=0.0)
     build_pairs(config, tmp_path)
-    seen = {}
-    for split in ("train", "val", "test"):
-        try:
-            data = load_pairs(tmp_path, split)
-        except InreditError:
-            continue
+    index = json.loads((tmp_path / "index.json").read_text())
+    expected = {split: {p["index"] for p in index["pairs"] if p["split"] == split} for split in ("train", "val", "test")}
+    assert all(expected.values())  # seeded: these 12 pairs fall in all three splits
+    for split, indices in expected.items():
+        data = load_pairs(tmp_path, split)
         assert data.original.batch_size == data.target.batch_size == len(data.records)
-        seen[split] = {r["index"] for r in data.records}
-    assert sum(len(v) for v in seen.values()) == 12 and len(seen) >= 2
-    assert not set.intersection(*seen.values())
+        assert {r["index"] for r in data.records} == indices
+    assert set().union(*expected.values()) == set(range(12)) and not set.intersection(*expected.values())
+    with pytest.raises(InreditError, match="no accepted pairs in split 'holdout'"):
+        load_pairs(tmp_path, "holdout")
 
 
 class Killed(Exception):
