@@ -207,19 +207,21 @@ def ui(
 @app.command()
 def edit(
     inputs: Annotated[list[Path], typer.Argument(help="INR files (.safetensors) or meshes (fitted first).")],
-    edit_name: Annotated[str, typer.Option("--edit", help="Edit to apply: remove-handle, symmetrize, dilate, identity.")],
+    edit_name: Annotated[str, typer.Option("--edit", help="Edit to apply (see `inredit editors`): remove-handle, symmetrize, mirror, dilate, erode, ...")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     strength: Annotated[float, typer.Option(help="Scale of the edit: 0 = none, 1 = the trained edit.")] = 1.0,
     editor_file: Annotated[Optional[Path], typer.Option("--editor", help="Use this editor file instead of the shipped one.")] = None,
+    axis: Annotated[Optional[str], typer.Option(help="Exact symmetrize / mirror: x, y or z (default x).")] = None,
+    radius: Annotated[Optional[float], typer.Option(help="Exact dilate / erode: offset in the normalized cube (default 0.05).")] = None,
     mesh_format: Annotated[str, typer.Option(help="glb, ply or obj.")] = "glb",
 ) -> None:
-    """Edit INRs in one batched forward pass; writes edited INRs, meshes and before/after renders."""
+    """Edit INRs in one batched call; writes edited INRs, meshes and before/after renders."""
     from inredit.edit_inrs import edit_files
     from inredit.editor.registry import resolve_editor
 
     if mesh_format not in ("glb", "ply", "obj"):
         raise InreditError(f"unknown mesh format {mesh_format!r}: use glb, ply or obj")
-    editor = resolve_editor(edit_name, editor_file)
+    editor = resolve_editor(edit_name, editor_file, axis, radius)
     results = edit_files(inputs, editor, out, strength, mesh_format=mesh_format)
     table = Table(title=f"{editor.name} (strength {strength}) -> {out}")
     for column in ("input", "volume change", "IoU before/after", "symmetry before", "symmetry after"):
@@ -228,6 +230,38 @@ def edit(
         table.add_row(r["name"], f"{r['volume_change']:+.3f}", f"{r['iou_before_after']:.3f}",
                       f"{r['symmetry_before']:.3f}", f"{r['symmetry_after']:.3f}")
     console.print(table)
+
+
+@app.command()
+def editors() -> None:
+    """List the editors: kind (exact or learned), the INR spec each takes and returns, and its card."""
+    from inredit.editor.registry import available_editors
+    from inredit.inr.spec import DEFAULT_SPEC
+
+    table = Table(title="editors (inredit edit --edit NAME)")
+    for column in ("name", "kind", "input spec", "output spec (default-spec input)", "description"):
+        table.add_column(column)
+    for name, editor in available_editors().items():
+        kind = getattr(editor, "kind", "learned" if hasattr(editor, "model") else "identity")
+        spec_in = editor.spec.describe().split(" ")[0] if editor.spec is not None else "any"
+        spec_out = editor.output_spec(DEFAULT_SPEC).describe().split(" ")[0] if hasattr(editor, "output_spec") else (
+            spec_in if editor.spec is not None else "same as input")
+        table.add_row(name, kind, spec_in, spec_out, editor.description)
+    console.print(table)
+
+
+@app.command()
+def combine(
+    first: Annotated[Path, typer.Argument(help="INR file A (.safetensors).")],
+    second: Annotated[Path, typer.Argument(help="INR file B (.safetensors).")],
+    op: Annotated[str, typer.Option(help="union (A or B), intersection (A and B), difference (A minus B).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output INR file (.safetensors).")],
+) -> None:
+    """Combine two INRs exactly in weight space (min / max of their SDFs); any specs with one encoding."""
+    from inredit.combine import combine_files
+
+    result, spec = combine_files(first, second, op, out)
+    console.print(f"{op} of {first.name} and {second.name} -> {result} ({spec.describe()})")
 
 
 @app.command("train-editor")

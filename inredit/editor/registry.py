@@ -1,10 +1,13 @@
-"""The registry of shipped editors: identity plus every trained editor in the zoo, by name."""
+"""The registry of editors by name: identity, the exact (closed-form) editors and every trained
+editor in the zoo. Where a learned editor's edit also has an exact editor (dilate), the exact one
+keeps the plain name (it measures better: README, Editors) and the learned one is `<edit>-learned`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from inredit.editor.base import Editor, IdentityEditor
+from inredit.editor.exact import ExactEditor, exact_editors
 from inredit.editor.learned import LearnedEditor
 from inredit.errors import InreditError
 
@@ -15,24 +18,34 @@ ZOO = Path(__file__).resolve().parent / "zoo"  # shipped pretrained editors: <ed
 
 def available_editors() -> dict[str, Editor]:
     """Editors shipped with inredit, by name: identity plus every trained editor in the zoo."""
-    editors: dict[str, Editor] = {"identity": IdentityEditor()}
+    editors: dict[str, Editor] = {"identity": IdentityEditor(), **exact_editors()}
     for path in sorted(ZOO.glob("*.safetensors")):
-        editors[path.stem] = LearnedEditor(path)
+        learned = LearnedEditor(path)
+        if learned.name in editors:
+            learned.name += "-learned"
+        editors[learned.name] = learned
     return editors
 
 
-def get_editor(name: str) -> Editor:
+def get_editor(name: str, axis: str | None = None, radius: float | None = None) -> Editor:
+    """Editor `name`; `axis` / `radius` set the options of an exact editor (others take none)."""
     editors = available_editors()
     if name not in editors:
         raise InreditError(f"unknown edit '{name}' (available: {', '.join(sorted(editors))})")
-    return editors[name]
+    editor = editors[name]
+    if isinstance(editor, ExactEditor):
+        return editor.with_options(axis, radius)
+    if axis is not None or radius is not None:
+        raise InreditError(f"'{name}' is a learned editor: --axis and --radius are options of the exact edits")
+    return editor
 
 
-def resolve_editor(name: str, editor_file: Path | None = None) -> Editor:
-    """The shipped editor `name`, or the editor in `editor_file` (which must be trained for `name`)."""
+def resolve_editor(name: str, editor_file: Path | None = None, axis: str | None = None,
+                   radius: float | None = None) -> Editor:
+    """The editor `name`, or the editor in `editor_file` (which must be trained for `name`)."""
     if editor_file is None:
-        return get_editor(name)
+        return get_editor(name, axis, radius)
     editor = LearnedEditor(editor_file)
-    if editor.name != name:
+    if editor.name != name.removesuffix("-learned"):
         raise InreditError(f"this editor was trained for '{editor.name}', not '{name}'", editor_file)
     return editor

@@ -1,0 +1,94 @@
+"""Exact editors behind the registry and the command line: symmetrize, mirror, dilate, erode, combine."""
+
+import pytest
+import torch
+
+from inredit.editor.exact import ExactEditor
+from inredit.editor.registry import available_editors, get_editor
+from inredit.errors import InreditError
+from inredit.geometry.metrics import iou
+from inredit.inr.io import load_inr
+from inredit.inr.torch_backend import forward
+from inredit.inr.weights import INRWeights
+from inredit.shape_metrics import inr_occupancy
+from conftest import REPO
+
+EXAMPLES = REPO / "ui" / "inredit_ui" / "examples"
+
+
+def example(name):
+    return load_inr(EXAMPLES / f"{name}.safetensors")[0]
+
+
+def test_registry_lists_exact_and_learned_editors_side_by_side():
+    editors = available_editors()
+    assert {"symmetrize", "mirror", "dilate", "erode", "remove-handle"} <= set(editors)
+    assert all(isinstance(editors[n], ExactEditor) for n in ("symmetrize", "mirror", "dilate", "erode"))
+    if "dilate-learned" in editors:  # the shipped learned dilate editor keeps a name of its own
+        assert editors["dilate-learned"].spec is not None
+    with pytest.raises(InreditError, match="learned editor: --axis and --radius"):
+        get_editor("remove-handle", axis="y")
+
+
+def test_symmetrize_makes_the_composition_mirror_symmetric_and_keeps_it():
+    before = example("composition")
+    after = get_editor("symmetrize", axis="x").edit(before)
+    occ_before = inr_occupancy(before, 48).reshape(48, 48, 48)
+    occ_after = inr_occupancy(after, 48).reshape(48, 48, 48)
+    assert iou(occ_after.ravel(), occ_after[::-1].ravel()) > 0.99  # symmetric across x = 0
+    assert iou(occ_before.ravel(), occ_before[::-1].ravel()) < 0.9  # and the input was not
+    assert (occ_before & ~occ_after).mean() == 0  # a union keeps the original
+
+
+def test_dilate_and_erode_move_the_surface_by_the_radius():
+    before = example("vase")
+    x = torch.rand(5000, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    f = forward(before, x)
+    dilated = get_editor("dilate", radius=0.04).edit(before)
+    eroded = get_editor("erode", radius=0.04).edit(before)
+    torch.testing.assert_close(forward(dilated, x), f - 0.04, rtol=0, atol=1e-5)
+    torch.testing.assert_close(forward(eroded, x), f + 0.04, rtol=0, atol=1e-5)
+    half = get_editor("dilate", radius=0.04).edit(before, 0.5)
+    torch.testing.assert_close(forward(half, x), f - 0.02, rtol=0, atol=1e-5)  # strength scales the radius
+
+
+@pytest.mark.parametrize("options, message", [({"axis": "w"}, "unknown axis 'w'"), ({"radius": -0.1}, "radius must be in"),
+                                               ({"radius": 5.0}, "radius must be in")])
+def test_bad_options_are_one_line_errors(options, message):
+    with pytest.raises(InreditError, match=message):
+        get_editor("dilate" if "radius" in options else "mirror", **options)
+
+
+def test_all_or_nothing_edits_refuse_partial_strength():
+    with pytest.raises(InreditError, match="strength must be 0 or 1"):
+        get_editor("symmetrize").edit(example("mug"), 0.5)
+    inr = example("mug")
+    assert all(torch.equal(a, b) for a, b in zip(get_editor("symmetrize").edit(inr, 0.0).weights, inr.weights))
+
+
+def test_cli_edit_symmetrize_and_combine(tmp_path, run_cli):
+    code, out, err = run_cli("edit", EXAMPLES / "composition.safetensors", "--edit", "symmetrize", "--axis", "z",
+                             "--out", tmp_path / "sym")
+    assert code == 0, err
+    edited, meta = load_inr(tmp_path / "sym" / "composition_symmetrize.safetensors")
+    assert edited.spec.width == 64 and meta["edit"]["editor"] == {"kind": "exact", "edit": "symmetrize", "axis": "z", "radius": 0.05}
+    occupancy = inr_occupancy(edited, 32).reshape(32, 32, 32)
+    assert iou(occupancy.ravel(), occupancy[:, :, ::-1].ravel()) > 0.99
+
+    code, _, err = run_cli("combine", EXAMPLES / "mug.safetensors", EXAMPLES / "vase.safetensors", "--op", "difference",
+                           "--out", tmp_path / "cut.safetensors")
+    assert code == 0 and "normalized from different meshes" in err  # warned, one line
+    cut, meta = load_inr(tmp_path / "cut.safetensors")
+    x = torch.rand(2000, 3, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    expected = torch.maximum(forward(example("mug"), x), -forward(example("vase"), x))
+    torch.testing.assert_close(forward(cut, x), expected, rtol=0, atol=1e-5)
+    assert [i["path"] for i in meta["edit"]["inputs"]] == [str(EXAMPLES / "mug.safetensors"), str(EXAMPLES / "vase.safetensors")]
+
+    code, _, err = run_cli("combine", EXAMPLES / "mug.safetensors", EXAMPLES / "vase.safetensors", "--op", "xor",
+                           "--out", tmp_path / "x.safetensors")
+    assert code == 2 and "unknown op 'xor'" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("edit", EXAMPLES / "mug.safetensors", "--edit", "mirror", "--axis", "q", "--out", tmp_path / "m")
+    assert code == 2 and "unknown axis 'q'" in err
+
+    code, out, _ = run_cli("editors")
+    assert code == 0 and "symmetrize" in out and "exact" in out and "remove-handle" in out
