@@ -44,6 +44,28 @@ def editor_files(edit: str) -> dict[str, Path]:
     return {name: next(p for p in paths if p.exists()) for name, paths in candidates.items() if any(p.exists() for p in paths)}
 
 
+def exact_methods(edit: str, data: Path) -> dict:
+    """The exact editors of an edit, as methods beside the learned ones (issue: exact edits)."""
+    from inredit.editor.evaluate import pair_config_of
+    from inredit.editor.exact import ExactEditor
+
+    if edit == "dilate":
+        return {"exact offset": ExactEditor("dilate", radius=pair_config_of(data).radius)}
+    if edit == "symmetrize":
+        return {"exact symmetrize": ExactEditor("symmetrize", axis="x"), "exact, distilled to the default spec": SymmetrizeDistilled()}
+    return {}
+
+
+class SymmetrizeDistilled:
+    """Exact symmetrize, then distilled back to the input's spec warm-started from the input."""
+
+    def edit(self, inr):
+        from inredit.distill import DistillConfig, distill
+        from inredit.inr import ops
+
+        return distill(ops.symmetrize(inr, "x"), inr.spec, DistillConfig(), init=inr).inr
+
+
 def render_test_cases(data: Path, model, path: Path, count: int = 5, resolution: int = 160) -> Path:
     import torch
 
@@ -79,6 +101,7 @@ def main() -> None:
             print(f"## {edit}: skipped (dataset or editor missing)\n")
             continue
         models = {name: load_editor(path)[0] for name, path in files.items()}
+        models |= exact_methods(edit, args.data / edit)
         rows = evaluate(args.data / edit, models, max_pairs=args.max_pairs)
         matches = [finetune_time_to_match(rows, name) for name in models]
         parameters = [{"editor": name, **model.block_parameter_counts(), "total": sum(p.numel() for p in model.parameters())}

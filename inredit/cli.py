@@ -140,7 +140,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/demo"),
     steps: Annotated[Optional[int], typer.Option(help="Fit steps (default: the default config).")] = None,
 ) -> None:
-    """Fit the shipped mug, render it, export its mesh, remove its handle, and print the metrics."""
+    """Fit the shipped mug, render it, export its mesh, symmetrize it, remove its handle, and print the metrics."""
     from inredit.geometry.mesh_io import load_mesh
     from inredit.geometry.render import save_png
     from inredit.inr.io import load_inr
@@ -153,8 +153,11 @@ def demo(
     comparison = render_inr_vs_mesh(load_inr(out / "mug.safetensors")[0], load_mesh(SHIPPED_MUG).mesh)
     console.print(f"wrote {save_png(comparison, out / 'mug_vs_source.png')} (top: source mesh, bottom: INR)")
 
-    from inredit.demo_edit import remove_handle_demo
+    from inredit.demo_edit import remove_handle_demo, symmetrize_demo
 
+    sym = symmetrize_demo(out / "mug.safetensors", out)
+    console.print(f"symmetrize (exact, x = 0): wrote {sym['inr']}, {sym['mesh']}, {sym['render']}; "
+                  f"mirror symmetry IoU {sym['symmetry_before']:.3f} -> {sym['symmetry_after']:.3f}")
     result = remove_handle_demo(out / "mug.safetensors", SHIPPED_MUG, out)
     if result is None:
         console.print("no remove-handle editor is shipped yet (scripts/train_editors.sh makes it): edit step skipped")
@@ -264,6 +267,33 @@ def combine(
     console.print(f"{op} of {first.name} and {second.name} -> {result} ({spec.describe()})")
 
 
+@app.command()
+def distill(
+    inputs: Annotated[list[Path], typer.Argument(help="INR files (.safetensors) of any spec.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: one <name>.safetensors per input.")],
+    spec: Annotated[str, typer.Option(help="Target spec: 'default' or freq<F>-w<W>-h<H>.")] = "default",
+    steps: Annotated[Optional[int], typer.Option(help="Fit steps (default 3000).")] = None,
+    init_from: Annotated[Optional[Path], typer.Option(help="Warm-start from this INR of the target spec (e.g. the unedited shape).")] = None,
+) -> None:
+    """Bring INRs to another spec by fitting their own function (no mesh). Re-running skips done files."""
+    import dataclasses
+
+    from inredit.distill import DistillConfig, distill_files, parse_spec
+
+    config = DistillConfig()
+    if steps is not None:
+        config = dataclasses.replace(config, fit=dataclasses.replace(config.fit, steps=steps))
+    target = parse_spec(spec)
+    with progress_bar("loading INRs", every=50) as update:
+        rows = distill_files(inputs, target, out, config, init_from, update)
+    table = Table(title=f"distilled to {target.describe()} -> {out}")
+    for column in ("input", "status", "IoU to the source (64^3)", "final loss"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["name"], "skipped (done)" if r["skipped"] else "distilled", f"{r['iou']:.4f}", f"{r['final_loss']:.5f}")
+    console.print(table)
+
+
 @app.command("train-editor")
 def train_editor_command(
     config: Annotated[Path, typer.Option(help="Editor training config YAML (configs/editor/<edit>.yaml).")],
@@ -354,17 +384,20 @@ def ns_edit(
     strength: Annotated[float, typer.Option(help="Scale of the edit: 0 = none, 1 = the trained edit.")] = 1.0,
     editor_file: Annotated[Optional[Path], typer.Option("--editor", help="Use this editor file instead of the shipped one.")] = None,
     step: Annotated[Optional[int], typer.Option(help="Checkpoint step to edit (default: the latest, as nerfstudio loads).")] = None,
+    axis: Annotated[Optional[str], typer.Option(help="Exact symmetrize / mirror: x, y or z (default x).")] = None,
+    radius: Annotated[Optional[float], typer.Option(help="Exact dilate / erode: offset in the normalized cube (default 0.05).")] = None,
     mesh_format: Annotated[str, typer.Option(help="Mesh of the edited geometry: ply, glb, obj or none.")] = "ply",
     mesh_resolution: Annotated[int, typer.Option(help="Marching-cubes grid size for that mesh.")] = 128,
     renders: Annotated[bool, typer.Option(help="Write before_after.png (sphere-traced geometry) per run.")] = True,
 ) -> None:
-    """Edit the geometry of trained inredit-sdf runs in one batched call; writes runs ns-render/ns-viewer load."""
+    """Edit the geometry of trained inredit-sdf runs in one batched call; writes runs ns-render/ns-viewer load.
+    An exact edit that widens the INR (symmetrize, dilate) is distilled back to the run's spec."""
     from inredit.editor.registry import resolve_editor
     from inredit.nerfstudio.edit_runs import edit_runs
 
     if mesh_format not in ("ply", "glb", "obj", "none"):
         raise InreditError(f"unknown mesh format {mesh_format!r}: use ply, glb, obj or none")
-    editor = resolve_editor(edit_name, editor_file)
+    editor = resolve_editor(edit_name, editor_file, axis, radius)
     results, timings = edit_runs(list(load_config) + list(runs or []), editor, output_dir, strength, step,
                                  None if mesh_format == "none" else mesh_format, mesh_resolution, renders)
     table = Table(title=f"ns-edit {editor.name} (strength {strength}): {len(results)} runs")

@@ -214,3 +214,23 @@ def test_existing_output_run_is_refused(trained, edited):
 
     with pytest.raises(InreditError, match="already exists"):
         edit_runs([trained["config"]], IdentityEditor(), trained["root"] / "edited", mesh_format=None, renders=False)
+
+
+def test_ns_edit_with_an_exact_widening_edit_distills_back_to_the_run_spec(trained):
+    """dilate widens w32 -> w64; the run's field keeps its spec, so the edit is distilled back."""
+    import json
+
+    from inredit.editor.registry import get_editor
+    from inredit.nerfstudio.edit_runs import edit_runs
+    from inredit.shape_metrics import inr_occupancy
+
+    (result,), _ = edit_runs([trained["config"]], get_editor("dilate", radius=0.08), trained["root"] / "dilated",
+                             mesh_format=None, renders=False)
+    assert result.inr.spec == DEFAULT_SPEC
+    record = json.loads((result.run_dir / "inredit_edit.json").read_text())
+    assert record["metrics"]["distilled_from_spec"] == "freq6-w64-h3"
+    assert record["metrics"]["distilled_iou_to_exact_edit"] >= 0.95
+    before, after = inr_occupancy(result.source.inr, 48)[0], inr_occupancy(result.inr, 48)[0]
+    assert after.sum() > 1.1 * before.sum() and (before & ~after).mean() < 0.005  # it grew, kept what was inside
+    state = torch.load(result.checkpoint_path, weights_only=True)
+    assert state["pipeline"][f"{GEOMETRY_PREFIX}weight_0"].shape == DEFAULT_SPEC.layer_shapes()[0]

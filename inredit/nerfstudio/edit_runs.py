@@ -196,12 +196,16 @@ def edit_runs(
     # one batched editor call per spec (all runs, when they share one)
     start = time.perf_counter()
     edited: list[INRWeights | None] = [None] * len(sources)
+    distilled: dict[int, dict] = {}
     groups: dict[INRSpec, list[int]] = {}
     for i, source in enumerate(sources):
         groups.setdefault(source.inr.spec, []).append(i)
     for indices in groups.values():
         batch = INRWeights.cat([sources[i].inr for i in indices])
         out = editor.edit(batch, strength)
+        if out.spec != batch.spec:  # an exact edit widened it: the run's field keeps its spec
+            out, agreement = distill_back(out, batch)
+            distilled |= {i: {"from_spec": agreement["from_spec"], "iou": agreement["iou"][j]} for j, i in enumerate(indices)}
         for j, i in enumerate(indices):
             edited[i] = out.select(j)
     timings["edit_seconds"] = time.perf_counter() - start
@@ -209,9 +213,10 @@ def edit_runs(
 
     start = time.perf_counter()
     results = []
-    for source, inr, run_dir in zip(sources, edited, targets):
+    for i, (source, inr, run_dir) in enumerate(zip(sources, edited, targets)):
         assert inr is not None
-        results.append(_write_run(source, inr, run_dir, editor, strength))
+        extra = {"distilled_from_spec": distilled[i]["from_spec"], "distilled_iou_to_exact_edit": distilled[i]["iou"]} if i in distilled else {}
+        results.append(_write_run(source, inr, run_dir, editor, strength, extra))
     timings["write_seconds"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -221,7 +226,20 @@ def edit_runs(
     return results, timings
 
 
-def _write_run(source: SourceRun, inr: INRWeights, run_dir: Path, editor: Editor, strength: float) -> EditedRun:
+def distill_back(edited: INRWeights, original: INRWeights) -> tuple[INRWeights, dict]:
+    """The edited geometry refitted at the run's spec (warm-started from the run's own geometry),
+    and its agreement with the exact edit: IoU at 64^3 per run."""
+    from inredit.distill import DistillConfig, distill
+    from inredit.geometry.metrics import iou
+    from inredit.shape_metrics import inr_occupancy
+
+    result = distill(edited, original.spec, DistillConfig(), init=original).inr
+    exact, fitted = inr_occupancy(edited, 64), inr_occupancy(result, 64)
+    return result, {"from_spec": edited.spec.describe().split(" ")[0], "iou": [iou(a, b) for a, b in zip(exact, fitted)]}
+
+
+def _write_run(source: SourceRun, inr: INRWeights, run_dir: Path, editor: Editor, strength: float,
+               metrics: dict | None = None) -> EditedRun:
     source_sha = file_sha256(source.checkpoint_path)
     record = {"edit": editor.name, "strength": float(strength), "by": "inredit ns-edit",
               "source_config": str(source.config_path.resolve()), "source_checkpoint_sha256": source_sha}
@@ -241,7 +259,8 @@ def _write_run(source: SourceRun, inr: INRWeights, run_dir: Path, editor: Editor
     extra = source.config_path.resolve().parent / "dataparser_transforms.json"
     if extra.exists():
         shutil.copy2(extra, run_dir / extra.name)
-    result = EditedRun(source, run_dir, config_path, ckpt_path, inr, {"config": config_path, "checkpoint": ckpt_path})
+    result = EditedRun(source, run_dir, config_path, ckpt_path, inr, {"config": config_path, "checkpoint": ckpt_path},
+                       dict(metrics or {}))
     _write_record(result, editor, strength, source_sha)
     return result
 
