@@ -66,6 +66,20 @@ class SymmetrizeDistilled:
         return distill(ops.symmetrize(inr, "x"), inr.spec, DistillConfig(), init=inr).inr
 
 
+def latency_table(edit: str, data: Path, results: Path, setting: str) -> None:
+    """Editor forward time at batch 1 (median of 20) and 256 (median of 3), nothing else running."""
+    from inredit.editor.evaluate import editor_latency
+    from inredit.pairs.dataset import load_pairs
+
+    test = load_pairs(data, "test")
+    models = {name: load_editor(path)[0] for name, path in editor_files(edit).items()} | exact_methods(edit, data)
+    rows = [{"method": name, **editor_latency(model if hasattr(model, "parameters") else model.edit, test)}
+            for name, model in models.items() if not isinstance(model, SymmetrizeDistilled)]
+    table = f"## {edit}: editor latency ({setting})\n\n" + markdown_table(rows) + "\n"
+    print(table)
+    (results / f"editor-latency-{edit}.md").write_text(table)
+
+
 def render_test_cases(data: Path, model, path: Path, count: int = 5, resolution: int = 160) -> Path:
     import torch
 
@@ -92,9 +106,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO / "data" / "pairs")
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results",
                         help="folder for edit-<edit>.md/.json (full test split only)")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only time the editors (batch 1 and 256) -> editor-latency-<edit>.md; run on an idle machine")
     add_threads_argument(parser)
     args = parser.parse_args()
     setting = apply_threads(args.threads)
+    if args.latency_only:
+        for edit in args.edits:
+            latency_table(edit, args.data / edit, args.results, setting)
+        return
     for edit in args.edits:
         files = editor_files(edit)
         if not (args.data / edit / "index.json").exists() or "DWSNet" not in files:
