@@ -29,6 +29,7 @@ from inredit.tables import markdown_table  # noqa: E402
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
 EDITS = ("remove-handle", "symmetrize", "dilate")
+RESULTS = REPO / "benchmarks" / "results"
 COLUMNS = ["method", "iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetry_iou", "gap_closed",
            "gap_closed_median", "gap_closed_p10", "gap_closed_p90", "seconds_per_inr", "latency_b1_ms", "latency_b256_s"]
 # editors scored when their run exists: the shipped recipe, the flat-MLP baseline and the ablation
@@ -104,7 +105,7 @@ def main() -> None:
     parser.add_argument("--edits", nargs="+", default=list(EDITS))
     parser.add_argument("--max-pairs", type=int, default=None)
     parser.add_argument("--data", type=Path, default=REPO / "data" / "pairs")
-    parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results",
+    parser.add_argument("--results", type=Path, default=RESULTS,
                         help="folder for edit-<edit>.md/.json (full test split only)")
     parser.add_argument("--latency-only", action="store_true",
                         help="only time the editors (batch 1 and 256) -> editor-latency-<edit>.md; run on an idle machine")
@@ -140,7 +141,8 @@ def main() -> None:
             files_used = {name: str(path.relative_to(REPO)) for name, path in files.items()}
             (args.results / f"edit-{edit}.json").write_text(
                 json.dumps({"edit": edit, "editors": files_used, "rows": rows, "finetune_to_match": matches}, indent=1))
-            print(render_test_cases(args.data / edit, models["DWSNet"], REPO / "docs" / f"edit-{edit}-test.png"))
+            docs = REPO / "docs" if args.results == RESULTS else args.results  # other data: keep docs/ as it is
+            print(render_test_cases(args.data / edit, models["DWSNet"], docs / f"edit-{edit}-test.png"))
 
 
 if __name__ == "__main__":
