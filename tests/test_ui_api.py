@@ -127,6 +127,24 @@ def test_remove_handle_on_the_prefitted_mug(app):
     assert meta["edit"]["name"] == "remove-handle" and edited.spec == DEFAULT_SPEC
 
 
+def test_exact_edits_take_axis_and_radius(app):
+    """The exact editors in the Edit tab: symmetrize across the chosen axis widens the INR and makes
+    it mirror-symmetric; a bad radius is a message in the page."""
+    from inredit_ui.app import EXAMPLE_INRS
+
+    from inredit.shape_metrics import inr_occupancy
+
+    client, _ = app
+    outputs = client.predict([handle_file(EXAMPLE_INRS / "composition.safetensors")], "symmetrize", 1.0, "z", 0.05,
+                             api_name="/edit")
+    edited, meta = load_inr(next(Path(d) for d in outputs[4] if str(d).endswith(".safetensors")))
+    assert edited.spec.width == 64 and meta["edit"]["editor"]["axis"] == "z"
+    occupancy = inr_occupancy(edited, 32).reshape(32, 32, 32)
+    assert (occupancy == occupancy[:, :, ::-1]).mean() > 0.99
+    with pytest.raises(Exception, match="radius must be in|maximum"):  # ours, or gradio's own range check
+        client.predict([handle_file(EXAMPLE_INRS / "vase.safetensors")], "dilate", 1.0, "x", 3.0, api_name="/edit")
+
+
 def test_several_inrs_give_gallery_and_zip(app, fitted, tmp_path):
     client, _ = app
     inr_file = next(Path(d) for d in fitted[4] if str(d).endswith(".safetensors"))

@@ -15,6 +15,7 @@ import gradio as gr
 import pandas as pd
 
 import inredit
+from inredit.editor.exact import DEFAULT_RADIUS, MAX_RADIUS, ExactEditor
 from inredit.editor.registry import Editor, available_editors
 from inredit.errors import InreditError
 from inredit_ui.editing import EditedShape, add_meshes, edit_uploads
@@ -116,11 +117,14 @@ def build_app(
             state,
         )
 
-    def run_edit(files, editor_name, strength, progress=gr.Progress()):
+    def run_edit(files, editor_name, strength, axis="x", radius=DEFAULT_RADIUS, progress=gr.Progress()):
         with user_errors():
             if editor_name not in editors:
                 raise InreditError(f"unknown edit '{editor_name}' (available: {', '.join(editors)})")
-            shapes = edit_uploads(as_paths(files), editors[editor_name], float(strength), limits, workspace,
+            chosen = editors[editor_name]
+            if isinstance(chosen, ExactEditor):  # axis and radius are the exact edits' options
+                chosen = chosen.with_options(axis, float(radius))
+            shapes = edit_uploads(as_paths(files), chosen, float(strength), limits, workspace,
                                   settings, lambda f, text: progress(f, desc=text))
             # first answer: renders and metrics (fast); the 3D views follow
             yield edit_outputs(shapes, None)
@@ -187,7 +191,13 @@ def build_app(
                         editor = gr.Dropdown(editor_choices(editors), value=default_editor(editors), label="Edit",
                                              elem_id="edit-editor")
                         strength = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Strength",
-                                             info="1 = the trained edit, 0 = no change", elem_id="edit-strength")
+                                             info="1 = the trained edit, 0 = no change (symmetrize, mirror: 0 or 1)",
+                                             elem_id="edit-strength")
+                        with gr.Row():
+                            axis = gr.Radio(["x", "y", "z"], value="x", label="Axis (symmetrize, mirror)",
+                                            elem_id="edit-axis")
+                            radius = gr.Number(DEFAULT_RADIUS, minimum=0.001, maximum=MAX_RADIUS, step=0.01,
+                                               label="Radius (dilate, erode)", elem_id="edit-radius")
                         edit_button = gr.Button("Edit", variant="primary", elem_id="edit-button")
                         edit_example = gr.Textbox(visible=False)
                         edit_examples = inr_examples(edit_example, editor, strength, editors)
@@ -225,7 +235,7 @@ def build_app(
         # never draws a model whose value is re-sent while its viewer code is still loading, and a
         # generator (renders first, meshes later) re-sends its last value when it completes.
         edit_outputs_list = [before_img, after_img, edit_gallery, edit_metrics, edit_files, edit_state]
-        edit_event = dict(fn=run_edit, inputs=[inr_files, editor, strength], outputs=edit_outputs_list,
+        edit_event = dict(fn=run_edit, inputs=[inr_files, editor, strength, axis, radius], outputs=edit_outputs_list,
                           concurrency_id=CPU, concurrency_limit=1)
         models = [before_model, after_model]
 
