@@ -1,5 +1,5 @@
 """The editing half of `inredit demo`: remove the shipped mug's handle (learned) and score it
-exactly, and symmetrize the mug across x = 0 (exact: a second handle on the other side).
+exactly, and symmetrize the shipped composition across x = 0 (exact).
 
 The shipped mug is `primitives.mug()`; its handle-free body is `primitives.mug(with_handle=False)`
 in the same coordinates, so the ground-truth handle region of the normalized mug is known.
@@ -41,8 +41,8 @@ def remove_handle_demo(mug_inr_file: Path, shipped_mug: Path, out_dir: Path) -> 
     return result | shipped_mug_handle_scores(result["inr"], shipped_mug)
 
 
-def symmetrize_demo(mug_inr_file: Path, out_dir: Path) -> dict:
-    """The exact symmetrize edit of the fitted mug across x = 0 (its handle is on +x)."""
+def symmetrize_demo(inr_file: Path, out_dir: Path) -> dict:
+    """The exact symmetrize edit of a fitted shape across x = 0."""
     from inredit.editor.registry import get_editor
 
-    return edit_files([mug_inr_file], get_editor("symmetrize", axis="x"), out_dir)[0]
+    return edit_files([inr_file], get_editor("symmetrize", axis="x"), out_dir)[0]

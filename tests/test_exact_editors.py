@@ -92,3 +92,22 @@ def test_cli_edit_symmetrize_and_combine(tmp_path, run_cli):
 
     code, out, _ = run_cli("editors")
     assert code == 0 and "symmetrize" in out and "exact" in out and "remove-handle" in out
+
+
+def test_remove_handle_after_symmetrize_via_distill(tmp_path):
+    """Chaining: exact symmetrize (wider spec) -> distill back to the default spec -> learned edit.
+    The shipped mug is symmetric across z = 0, so the chain must still remove its handle."""
+    from inredit.demo_edit import shipped_mug_handle_scores
+    from inredit.distill import DistillConfig, distill
+    from inredit.inr import ops
+    from inredit.inr.io import save_inr
+    from inredit.inr.spec import DEFAULT_SPEC
+
+    mug = example("mug")
+    symmetric = ops.symmetrize(mug, "z")
+    assert symmetric.spec != DEFAULT_SPEC
+    back = distill(symmetric, DEFAULT_SPEC, DistillConfig(), init=mug).inr
+    edited = get_editor("remove-handle").edit(back)  # refuses anything but the default spec
+    save_inr(tmp_path / "edited.safetensors", edited)
+    scores = shipped_mug_handle_scores(tmp_path / "edited.safetensors", REPO / "scenes" / "shapes" / "mug.obj")
+    assert scores["handle_emptied"] >= 0.85 and scores["body_iou"] >= 0.95, scores

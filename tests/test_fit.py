@@ -154,6 +154,8 @@ def test_default_config_file_matches_code_defaults():
 def test_demo_writes_inr_renders_mesh_and_prints_metrics(tmp_path, run_cli):
     code, out, err = run_cli("demo", "--out", tmp_path, "--steps", "300")
     assert code == 0, err
-    for name in ("mug.safetensors", "mug.png", "mug.glb", "mug_vs_source.png"):
+    for name in ("mug.safetensors", "mug.png", "mug.glb", "mug_vs_source.png", "composition.safetensors",
+                 "composition_symmetrize.safetensors", "composition_symmetrize_before_after.png",
+                 "mug_remove-handle.safetensors"):
         assert (tmp_path / name).stat().st_size > 1000, name
-    assert "iou" in out and "mug" in out
+    assert "iou" in out and "mug" in out and "mirror symmetry IoU" in out
