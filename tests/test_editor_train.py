@@ -217,3 +217,15 @@ def test_cli_train_evaluate_and_edit_with_an_editor_file(tiny_pairs, tmp_path, r
     assert code == 0, err
     assert f"(copy/{editor_file.stem})" in out and f"({editor_file.parent.name}/{editor_file.stem})" in out
     assert "direct fit" in out and "fine-tune" not in out and "speedup" not in out  # no fine-tune, no comparison
+
+
+def test_evaluation_scores_exact_editors_beside_learned_ones(tiny_pairs):
+    from inredit.editor.evaluate import evaluate
+    from inredit.editor.exact import ExactEditor
+
+    rows = evaluate(tiny_pairs, {"exact offset": ExactEditor("dilate", radius=0.05)}, resolution=32,
+                    finetune_steps=(), chamfer=False)
+    exact = next(r for r in rows if r["method"] == "exact offset")
+    # the pairs' own r = 0.05; 400-step tiny fits leave much of the gap in the fits themselves
+    assert exact["gap_closed"] > 0.3 and exact["gap_closed_median"] > 0.3
+    assert exact["latency_b1_ms"] > 0 and exact["seconds_per_inr"] < 0.01

@@ -138,6 +138,7 @@ def evaluate(data_dir: str | Path, editors: dict[str, object], resolution: int =
     rows = [{"method": "identity", **score(config.edit, test.original, truth, resolution, chamfer)},
             {"method": "direct fit (upper bound)", **score(config.edit, test.target, truth, resolution, chamfer)}]
     for name, model in editors.items():
+        latency = getattr(model, "measure_latency", True)
         if isinstance(model, torch.nn.Module):
             model.eval()
         else:  # an `Editor` (exact editors): its batched edit call
@@ -146,7 +147,7 @@ def evaluate(data_dir: str | Path, editors: dict[str, object], resolution: int =
             edited = model(test.original)
             seconds = time_call(lambda: model(test.original), 3)  # warm: the first call pays one-off setup
         rows.append({"method": name, **score(config.edit, edited, truth, resolution, chamfer),
-                     "seconds_per_inr": seconds / n, **editor_latency(model, test)})
+                     "seconds_per_inr": seconds / n, **(editor_latency(model, test) if latency else {})})
     finetune(test.original, test.target_points, test.target_sdf, 5)  # warm-up, as for the editors
     for steps in finetune_steps:
         results = []
