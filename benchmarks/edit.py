@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from inredit.editor.checkpoint import load_editor  # noqa: E402
-from inredit.editor.evaluate import MIN_PAIR_GAP, evaluate, finetune_time_to_match  # noqa: E402
+from inredit.editor.evaluate import MIN_PAIR_GAP, edit_call, evaluate, finetune_time_to_match  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
@@ -79,8 +79,8 @@ def latency_table(edit: str, data: Path, results: Path, setting: str) -> None:
 
     test = load_pairs(data, "test")
     models = {name: load_editor(path)[0] for name, path in editor_files(edit).items()} | exact_methods(edit, data)
-    rows = [{"method": name, **editor_latency(model if hasattr(model, "parameters") else model.edit, test)}
-            for name, model in models.items() if not isinstance(model, SymmetrizeDistilled)]
+    rows = [{"method": name, **editor_latency(edit_call(model), test)}
+            for name, model in models.items() if getattr(model, "measure_latency", True)]
     table = f"## {edit}: editor latency ({setting})\n\n" + markdown_table(rows) + "\n"
     print(table)
     (results / f"editor-latency-{edit}.md").write_text(table)
@@ -97,7 +97,7 @@ def render_test_cases(data: Path, model, path: Path, count: int = 5, resolution:
     keep = torch.arange(min(count, test.original.batch_size))
     original, target = test.original.select(keep), test.target.select(keep)
     with torch.no_grad():
-        edited = model.edit(original) if hasattr(model, "edit") else model(original)
+        edited = edit_call(model)(original)
     camera = orbit_cameras(1)
     rows = [[render_sdf_views(sdf_function(inr, i), camera, resolution)[0] for i in range(len(keep))]
             for inr in (original, edited, target)]

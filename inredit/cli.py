@@ -249,11 +249,9 @@ def editors() -> None:
     for column in ("name", "kind", "input spec", "output spec (default-spec input)", "description"):
         table.add_column(column)
     for name, editor in available_editors().items():
-        kind = getattr(editor, "kind", "learned" if hasattr(editor, "model") else "identity")
         spec_in = editor.spec.describe().split(" ")[0] if editor.spec is not None else "any"
-        spec_out = editor.output_spec(DEFAULT_SPEC).describe().split(" ")[0] if hasattr(editor, "output_spec") else (
-            spec_in if editor.spec is not None else "same as input")
-        table.add_row(name, kind, spec_in, spec_out, editor.description)
+        spec_out = editor.output_spec(editor.spec or DEFAULT_SPEC).describe().split(" ")[0]
+        table.add_row(name, editor.kind, spec_in, spec_out, editor.description)
     console.print(table)
 
 

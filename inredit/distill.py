@@ -22,6 +22,9 @@ from inredit.inr.torch_backend import evaluate_chunked, forward
 from inredit.inr.weights import INRWeights
 
 
+AGREEMENT_RESOLUTION = 64  # grid of the IoU between a distilled INR and its source
+
+
 @dataclass(frozen=True)
 class DistillConfig:
     n_samples: int = 50_000  # per INR
@@ -75,6 +78,17 @@ def distill(inr: INRWeights, spec: INRSpec, config: DistillConfig = DistillConfi
     return result
 
 
+def distill_with_agreement(inr: INRWeights, spec: INRSpec, config: DistillConfig = DistillConfig(),
+                           init: INRWeights | None = None, on_step=None) -> tuple[FitResult, list[float]]:
+    """`distill`, and each result's IoU to its source at 64^3 (how faithful the distillation is)."""
+    from inredit.geometry.metrics import iou
+    from inredit.shape_metrics import inr_occupancy
+
+    result = distill(inr, spec, config, init, on_step)
+    source, fitted = inr_occupancy(inr, AGREEMENT_RESOLUTION), inr_occupancy(result.inr, AGREEMENT_RESOLUTION)
+    return result, [iou(a, b) for a, b in zip(source, fitted)]
+
+
 def distill_files(inputs: list, spec: INRSpec, out_dir, config: DistillConfig = DistillConfig(), init_path=None,
                   on_progress=None) -> list[dict]:
     """INR files -> OUT/<stem>.safetensors of `spec`: one batched fit per source spec. Resumable: a
@@ -83,9 +97,7 @@ def distill_files(inputs: list, spec: INRSpec, out_dir, config: DistillConfig = 
     from pathlib import Path
 
     from inredit.geometry.mesh_io import file_sha256
-    from inredit.geometry.metrics import iou
     from inredit.inr.io import load_inr, read_header, save_inr
-    from inredit.shape_metrics import inr_occupancy
 
     out_dir = Path(out_dir)
     rows, todo = [], []
@@ -106,10 +118,9 @@ def distill_files(inputs: list, spec: INRSpec, out_dir, config: DistillConfig = 
         batch = INRWeights.cat([inr for _, _, inr, _ in items])
         progress = None if on_progress is None else lambda step: on_progress(
             f"distilling {len(items)} INR(s)", step + 1, config.fit.steps)
-        result = distill(batch, spec, config, init, on_step=progress)
-        before, after = inr_occupancy(batch, 64), inr_occupancy(result.inr, 64)
+        result, ious = distill_with_agreement(batch, spec, config, init, on_step=progress)
         for j, (path, digest, inr, meta) in enumerate(items):
-            agreement = {"iou": round(iou(before[j], after[j]), 6), "final_loss": round(float(result.final_loss[j]), 6)}
+            agreement = {"iou": round(ious[j], 6), "final_loss": round(float(result.final_loss[j]), 6)}
             metadata = {k: v for k, v in meta.items() if k in ("source", "normalization", "edit")}
             metadata["distill"] = {"source": str(path), "source_sha256": digest, "source_spec": inr.spec.to_dict(),
                                    "warm_start": str(init_path) if init_path else None, "agreement": agreement,

@@ -16,8 +16,13 @@ class Editor:
     """Base class: subclasses set `name`, `description`, `spec` and implement `_edit`."""
 
     name: str = "editor"
+    kind: str = "identity"  # "identity", "learned" or "exact"
     description: str = ""
     spec: INRSpec | None = None  # None: works on any spec
+
+    def output_spec(self, spec: INRSpec) -> INRSpec:
+        """The spec of the edited INRs for inputs of `spec` (editors that keep the spec)."""
+        return spec
 
     def check_spec(self, inr: INRWeights, path: object | None = None) -> None:
         if self.spec is not None and inr.spec != self.spec:

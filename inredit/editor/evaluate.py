@@ -114,6 +114,13 @@ def time_call(call: Callable[[], object], repeats: int = 5) -> float:
     return float(np.median(times))
 
 
+def edit_call(method) -> Callable[[INRWeights], INRWeights]:
+    """The batched edit of a method: a DWSNet / flat-MLP module (put in eval mode) or an `Editor`."""
+    if isinstance(method, torch.nn.Module):
+        return method.eval()
+    return method.edit
+
+
 @torch.no_grad()
 def editor_latency(model, test: PairSplit) -> dict:
     single = test.original.select([0])
@@ -137,12 +144,9 @@ def evaluate(data_dir: str | Path, editors: dict[str, object], resolution: int =
     n = test.original.batch_size
     rows = [{"method": "identity", **score(config.edit, test.original, truth, resolution, chamfer)},
             {"method": "direct fit (upper bound)", **score(config.edit, test.target, truth, resolution, chamfer)}]
-    for name, model in editors.items():
-        latency = getattr(model, "measure_latency", True)
-        if isinstance(model, torch.nn.Module):
-            model.eval()
-        else:  # an `Editor` (exact editors): its batched edit call
-            model = model.edit
+    for name, method in editors.items():
+        latency = getattr(method, "measure_latency", True)
+        model = edit_call(method)
         with torch.no_grad():
             edited = model(test.original)
             seconds = time_call(lambda: model(test.original), 3)  # warm: the first call pays one-off setup

@@ -7,7 +7,7 @@ is no edit, 1 the edit; anything else is refused).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from inredit.editor.base import Editor
 from inredit.errors import InreditError
@@ -26,7 +26,7 @@ class ExactEditor(Editor):
     radius: float = DEFAULT_RADIUS
     description: str = ""
     spec: INRSpec | None = None  # any spec
-    kind: str = field(default="exact", init=False)
+    kind = "exact"  # not a field: the same for every exact editor
 
     def __post_init__(self) -> None:
         if self.name not in EXACT_EDITS:

@@ -12,6 +12,8 @@ from inredit.inr.weights import INRWeights
 
 
 class LearnedEditor(Editor):
+    kind = "learned"
+
     def __init__(self, path: str | Path) -> None:
         self.model, header = load_editor(path)
         self.path = Path(path)

@@ -228,14 +228,11 @@ def edit_runs(
 
 def distill_back(edited: INRWeights, original: INRWeights) -> tuple[INRWeights, dict]:
     """The edited geometry refitted at the run's spec (warm-started from the run's own geometry),
-    and its agreement with the exact edit: IoU at 64^3 per run."""
-    from inredit.distill import DistillConfig, distill
-    from inredit.geometry.metrics import iou
-    from inredit.shape_metrics import inr_occupancy
+    and its agreement with the exact edit: IoU per run."""
+    from inredit.distill import distill_with_agreement
 
-    result = distill(edited, original.spec, DistillConfig(), init=original).inr
-    exact, fitted = inr_occupancy(edited, 64), inr_occupancy(result, 64)
-    return result, {"from_spec": edited.spec.describe().split(" ")[0], "iou": [iou(a, b) for a, b in zip(exact, fitted)]}
+    result, ious = distill_with_agreement(edited, original.spec, init=original)
+    return result.inr, {"from_spec": edited.spec.describe().split(" ")[0], "iou": ious}
 
 
 def _write_run(source: SourceRun, inr: INRWeights, run_dir: Path, editor: Editor, strength: float,
