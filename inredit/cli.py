@@ -74,6 +74,7 @@ def fit(
     steps: Annotated[Optional[int], typer.Option(help="Optimizer steps per batch (overrides the config).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="INRs trained together in one batched call.")] = None,
     init_from: Annotated[Optional[Path], typer.Option(help="Warm-start every shape from this INR file (same spec).")] = None,
+    up: Annotated[Optional[str], typer.Option(help="The meshes' up axis, turned onto +y: x, y, z, or auto (the axis with the largest flat base; default).")] = None,
     metrics: Annotated[bool, typer.Option(help="Measure IoU / Chamfer / normal consistency against each mesh.")] = True,
     device: Annotated[str, typer.Option(help="cpu, cuda, or auto (cuda when available).")] = "auto",
 ) -> None:
@@ -82,6 +83,7 @@ def fit(
 
     from inredit.config import load_fit_job
     from inredit.fit_meshes import fit_meshes
+    from inredit.geometry.mesh_io import UP_CHOICES
     from inredit.inr.io import load_inr
 
     job = load_fit_job(config)
@@ -89,6 +91,10 @@ def fit(
         job.fit = dataclasses.replace(job.fit, steps=steps)
     if batch_size is not None:
         job.batch_size = batch_size
+    if up is not None:
+        if up not in UP_CHOICES:
+            raise InreditError(f"--up must be one of {', '.join(UP_CHOICES)}, got {up!r}")
+        job.up = up
     job.metrics = metrics
     job.device = _resolve_device(device)
     init = load_inr(init_from, expected_spec=job.spec)[0] if init_from is not None else None

@@ -42,6 +42,18 @@ class FitConfig:
 class FitResult:
     inr: INRWeights
     final_loss: np.ndarray  # (B,) mean clamped L1 of the last steps, per INR
+    dead_inside: np.ndarray  # (B,) share of inside samples (sdf < 0) where the fit is exactly 0
+
+
+@torch.no_grad()
+def dead_inside_share(inr: INRWeights, points: torch.Tensor, sdf: torch.Tensor, chunk: int = 65536) -> np.ndarray:
+    """Per INR, the share of its inside samples where f == 0 exactly: every last-layer unit is off,
+    so there is no output and no gradient there, and training never recovers the region."""
+    dead = torch.zeros(sdf.shape[0], device=sdf.device)
+    for start in range(0, sdf.shape[1], chunk):
+        values = forward(inr, points[:, start : start + chunk])
+        dead += ((values == 0) & (sdf[:, start : start + chunk] < 0)).sum(1)
+    return (dead / (sdf < 0).sum(1).clamp(min=1)).cpu().numpy()
 
 
 def truncated_l1(pred: torch.Tensor, target: torch.Tensor, truncation: float) -> torch.Tensor:
@@ -132,4 +144,4 @@ def fit_batch(
         [b.detach() for b in biases] if biases else None,
         list(init.names),
     )
-    return FitResult(fitted, (recent / tail).cpu().numpy())
+    return FitResult(fitted, (recent / tail).cpu().numpy(), dead_inside_share(fitted, points, sdf))

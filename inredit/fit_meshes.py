@@ -8,6 +8,7 @@ with the same spec and source hash, so an interrupted job loses at most the batc
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,12 +27,20 @@ from inredit.inr.weights import INRWeights
 from inredit.shape_metrics import inr_vs_mesh_metrics
 
 
+DEAD_INSIDE_WARNING = 0.005  # warn when the fit is exactly 0 at more than 0.5 % of the inside samples
+
+
+class FitWarning(UserWarning):
+    """A fit finished but is probably not faithful (e.g. dead zones inside the shape)."""
+
+
 @dataclass
 class FitJob:
     spec: INRSpec = field(default_factory=INRSpec)
     fit: FitConfig = field(default_factory=FitConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     batch_size: int = 64  # INRs trained together
+    up: str = "auto"  # the meshes' up axis, turned onto +y: x, y, z or auto (see geometry.mesh_io.detect_up)
     metrics: bool = True  # IoU / Chamfer / NC against the source mesh after fitting
     device: str = "cpu"
 
@@ -49,8 +58,8 @@ def output_path(out_dir: Path, mesh_path: Path) -> Path:
     return Path(out_dir) / f"{Path(mesh_path).stem}.safetensors"
 
 
-def is_done(out_file: Path, spec: INRSpec, sha256: str) -> dict | None:
-    """Metadata of an existing result with the same spec and source, else None (refit)."""
+def is_done(out_file: Path, spec: INRSpec, sha256: str, up: str = "auto") -> dict | None:
+    """Metadata of an existing result with the same spec, source and up axis setting, else None (refit)."""
     if not out_file.exists():
         return None
     try:
@@ -58,7 +67,8 @@ def is_done(out_file: Path, spec: INRSpec, sha256: str) -> dict | None:
     except InreditError:
         return None  # unreadable leftovers are simply refitted
     meta = header.get("metadata", {})
-    if header.get("spec") == spec.to_dict() and meta.get("source", {}).get("sha256") == sha256:
+    same_up = meta.get("normalization", {}).get("up_setting", "y") == up
+    if header.get("spec") == spec.to_dict() and meta.get("source", {}).get("sha256") == sha256 and same_up:
         return meta
     return None
 
@@ -77,13 +87,13 @@ def fit_meshes(
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise InreditError(f"several input meshes share the output name(s) {duplicates}; rename them", out_dir)
-    meshes = [load_mesh(p) for p in paths]
+    meshes = [load_mesh(p, up=job.up) for p in paths]
 
     records: dict[str, FitRecord] = {}
     todo: list[Mesh] = []
     for item in meshes:
         target = output_path(out_dir, item.path)
-        meta = is_done(target, job.spec, item.sha256)
+        meta = is_done(target, job.spec, item.sha256, job.up)
         if meta is not None:
             records[item.name] = FitRecord(item.name, target, True, meta.get("metrics", {}))
         else:
@@ -109,7 +119,11 @@ def fit_meshes(
         fitted = result.inr.to("cpu")
         for i, item in enumerate(batch):
             inr = fitted.select(i)
-            metrics = {"final_loss": float(result.final_loss[i])}
+            metrics = {"final_loss": float(result.final_loss[i]), "dead_inside_samples": float(result.dead_inside[i])}
+            if result.dead_inside[i] > DEAD_INSIDE_WARNING:
+                warnings.warn(f"{item.path}: the fitted SDF is exactly 0 at {100 * result.dead_inside[i]:.1f} % of the inside "
+                              "samples (every unit off: no signal to recover it), so thin parts may be missing; "
+                              "check the IoU, fit more steps or a wider spec", FitWarning, stacklevel=2)
             if job.metrics:
                 metrics.update(inr_vs_mesh_metrics(inr, item))
             target = output_path(out_dir, item.path)
@@ -127,7 +141,7 @@ def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_st
             "watertight": item.watertight,
             "faces": int(len(item.mesh.faces)),
         },
-        "normalization": item.normalization_metadata(),
+        "normalization": item.normalization_metadata() | {"up_setting": job.up},
         "fit": {
             "config": asdict(job.fit),
             "sampling": asdict(job.sampling),

@@ -24,9 +24,17 @@ def inr_occupancy(inr: INRWeights, resolution: int = IOU_RESOLUTION) -> np.ndarr
 
 
 def inr_vs_mesh_metrics(inr: INRWeights, reference: Mesh) -> dict:
-    """IoU on a 128^3 grid, Chamfer-L1 and normal consistency of the marching-cubes surface."""
-    reference_occupancy = MeshSDF(reference.mesh, reference.watertight).occupancy(grid_points(IOU_RESOLUTION))
-    metrics = {"iou": iou(inr_occupancy(inr)[0], reference_occupancy)}
+    """IoU on a 128^3 grid, Chamfer-L1 and normal consistency of the marching-cubes surface, and
+    `dead_inside`: the share of the mesh's inside grid points where the INR is exactly 0.
+
+    f == 0 exactly means every last-hidden-layer unit is off there: no output and no gradient, so
+    training cannot recover it, and sphere tracing draws it as surface while occupancy is empty.
+    """
+    points = torch.from_numpy(grid_points(IOU_RESOLUTION))
+    reference_occupancy = MeshSDF(reference.mesh, reference.watertight).occupancy(points.numpy())
+    values = evaluate_chunked(inr, points)[0].cpu().numpy()
+    metrics = {"iou": iou(values < 0, reference_occupancy),
+               "dead_inside": float((values[reference_occupancy] == 0).mean()) if reference_occupancy.any() else 0.0}
     try:
         surface = extract_mesh(sdf_function(inr), resolution=MESH_RESOLUTION)
     except InreditError:  # no surface at all: the fit failed completely

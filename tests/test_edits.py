@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from inredit.geometry import edits
-from inredit.geometry.families import make_composition, make_mug, sample_composition_params, sample_mug_params
+from inredit.geometry.families import (MugParams, make_composition, make_mug, sample_composition_params,
+                                      sample_mug_params, sample_vessel_params)
 from inredit.geometry.metrics import grid_points, iou
 from inredit.geometry.shapes import MeshShape
 
@@ -31,6 +32,26 @@ def test_remove_handle_empties_the_handle_and_keeps_the_body(seed):
     assert handle.sum() > 20  # the handle is a real part of the mug
     assert original[handle].all() and not target[handle].any()
     assert np.array_equal(original[~handle], target[~handle])  # nothing else changes
+
+
+def first_vessel_with(feature) -> np.random.Generator:
+    seed = next(s for s in range(500) if feature(sample_vessel_params(np.random.default_rng(s))))
+    return sample_vessel_params(np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("feature", ["thin", "ribbon", "two handles", "saucer", "spout"])
+def test_vessels_lose_only_their_handles(feature):
+    test = {"thin": lambda p: p.wall < 0.03, "ribbon": lambda p: p.handle_section == "ribbon",
+            "two handles": lambda p: p.handles == 2, "saucer": lambda p: p.saucer > 0, "spout": lambda p: p.spout > 0}
+    params = first_vessel_with(test[feature])
+    mug, body = make_mug(params), edits.remove_handle(params)
+    assert mug.is_watertight and body.is_watertight
+    original, target, handle = occupancy(mug), occupancy(body), edits.handle_region(params, GRID)
+    assert handle.sum() > 10 and original[handle].all() and not target[handle].any()
+    assert np.array_equal(original[~handle], target[~handle])  # the spout and the saucer stay
+    if feature in ("saucer", "spout"):  # the kept part is really there: more than the plain body
+        plain = occupancy(make_mug(MugParams(**(params.to_dict() | {"saucer": 0.0, "spout": 0.0})), with_handle=False))
+        assert (target & ~plain).sum() > 10
 
 
 def test_inside_outside_is_voted_over_spread_rays():

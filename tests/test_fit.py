@@ -8,14 +8,14 @@ import torch
 import trimesh
 
 from inredit.errors import InreditError
-from inredit.fit import FitConfig, fit_batch, stack_samples
-from inredit.fit_meshes import FitJob, fit_meshes
+from inredit.fit import FitConfig, dead_inside_share, fit_batch, stack_samples
+from inredit.fit_meshes import FitJob, FitWarning, fit_meshes
 from inredit.geometry.mesh_io import from_trimesh
 from inredit.geometry.sampling import SamplingConfig, sample_sdf
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.spec import INRSpec
 from inredit.inr.torch_backend import forward
-from inredit.inr.weights import init_weights
+from inredit.inr.weights import INRWeights, init_weights
 
 SMALL = INRSpec(width=16, n_hidden_layers=2, n_frequencies=4)
 FEW_SAMPLES = SamplingConfig(n_points=20_000)
@@ -55,6 +55,27 @@ def test_warm_start_starts_from_given_weights_and_checks_spec():
         assert torch.equal(a, b)
     with pytest.raises(InreditError, match="warm-start"):
         fit_batch(*stack_samples([points], [sdf]), SMALL, FitConfig(steps=1), init=init_weights(INRSpec(), 1))
+
+
+def test_dead_inside_share_counts_inside_samples_where_the_fit_is_exactly_zero():
+    points, sdf = shape_samples(trimesh.creation.icosphere(radius=0.5))
+    fitted = fit_batch(*stack_samples([points], [sdf]), SMALL, FitConfig(steps=300, points_per_step=512)).inr
+    dead = INRWeights(SMALL, [w.clone() for w in fitted.weights])
+    dead.weights[-2][:, : SMALL.width // 2] = 0.0  # half of the last hidden layer's units never fire
+    dead.weights[-1][:, :, SMALL.width // 2 :] = 0.0  # and the output reads only those: f == 0 everywhere
+    batch = stack_samples([points, points], [sdf, sdf])
+    share = dead_inside_share(INRWeights.cat([fitted, dead]), *batch)
+    assert share[0] < 0.005 and share[1] == 1.0
+
+
+def test_a_fit_with_dead_zones_warns(tmp_path):
+    path = mesh_files(tmp_path, 1)
+    zero_output = init_weights(SMALL, 1)
+    zero_output.weights[-1].zero_()  # f == 0 everywhere: every inside sample is dead
+    job = dataclasses.replace(small_job(), fit=FitConfig(steps=0))
+    with pytest.warns(FitWarning, match="exactly 0 at 100.0 % of the inside samples"):
+        record = fit_meshes(path, tmp_path / "out", job, init=zero_output)[0]
+    assert record.metrics["dead_inside_samples"] == 1.0
 
 
 def small_job(**kw):

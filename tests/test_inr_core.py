@@ -16,7 +16,7 @@ from inredit.inr.tcnn_layout import (
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights, init_weights
 
-SPECS = [INRSpec(), INRSpec(width=64, n_hidden_layers=2, n_frequencies=8), INRSpec(width=16, n_hidden_layers=1)]
+SPECS = [INRSpec(), INRSpec(width=64, n_hidden_layers=2, n_frequencies=7), INRSpec(width=16, n_hidden_layers=1)]
 
 
 def random_inr(spec: INRSpec, batch: int = 3, seed: int = 0) -> INRWeights:
@@ -37,6 +37,15 @@ def test_spec_rejects_what_tcnn_cannot_build():
         INRSpec(width=48)
     with pytest.raises(InreditError, match="unknown fields"):
         INRSpec.from_dict({"width": 32, "colour": "red"})
+
+
+@pytest.mark.parametrize("n_frequencies", [8, 16])
+def test_spec_refuses_an_encoding_without_a_ones_column(n_frequencies):
+    # 3 x 2 x 8 = 48 features: no padding, so no constant input (a fitted freq8 INR collapsed to IoU 0)
+    with pytest.raises(InreditError, match="no ones-padding column"):
+        INRSpec(n_frequencies=n_frequencies)
+    ok = INRSpec(n_frequencies=n_frequencies - 1)
+    assert ok.n_padded_input_dims > ok.n_encoded_dims
 
 
 def test_layout_follows_tcnn_padding():

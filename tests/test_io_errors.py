@@ -9,7 +9,7 @@ import trimesh
 from safetensors.torch import save_file
 
 from inredit.errors import InreditError
-from inredit.geometry.mesh_io import MeshWarning, load_mesh
+from inredit.geometry.mesh_io import UP_ROTATIONS, MeshWarning, detect_up, load_mesh
 from inredit.inr.io import load_inr, read_header, save_inr
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import init_weights
@@ -127,6 +127,40 @@ def test_normalization_transform_is_recorded(box_mesh_file):
     mapped = trimesh.transform_points(original.vertices, item.transform)
     assert np.allclose(np.sort(mapped, axis=0), np.sort(item.mesh.vertices, axis=0), atol=1e-6)
     assert item.mesh.extents.max() == pytest.approx(1.8)
+
+
+def _standing_mug():
+    from inredit.geometry.families import make_mug, sample_mug_params
+    return make_mug(sample_mug_params(np.random.default_rng(3)))  # y-up, stands on a flat foot
+
+
+@pytest.mark.parametrize("up", ["x", "z"])
+def test_a_file_with_another_up_axis_normalizes_like_the_y_up_file(up, tmp_path):
+    mug = _standing_mug()
+    turned = mug.copy()  # the same object as a file whose up axis is `up`
+    turned.apply_transform(np.block([[UP_ROTATIONS[up].T, np.zeros((3, 1))], [np.zeros((1, 3)), np.ones((1, 1))]]))
+    mug.export(tmp_path / "y.ply")
+    turned.export(tmp_path / f"{up}.ply")
+    reference = load_mesh(tmp_path / "y.ply", up="auto")
+    for setting in ("auto", up):
+        item = load_mesh(tmp_path / f"{up}.ply", up=setting)
+        assert item.up == up and reference.up == "y"
+        assert np.allclose(item.mesh.bounds, reference.mesh.bounds, atol=1e-6)
+        assert np.allclose(item.mesh.center_mass, reference.mesh.center_mass, atol=1e-6)  # the handle is on the same side
+        original = trimesh.load(tmp_path / f"{up}.ply", force="mesh")
+        mapped = trimesh.transform_points(original.vertices, item.transform)  # recorded matrix: file -> INR frame
+        assert np.allclose(np.sort(mapped, 0), np.sort(item.mesh.vertices, 0), atol=1e-6)
+    assert load_mesh(tmp_path / f"{up}.ply", up="y").up == "y"  # explicit y keeps the file's frame
+
+
+def test_detect_up_keeps_shapes_without_a_flat_base():
+    assert detect_up(trimesh.creation.icosphere()) == "y"
+    assert detect_up(trimesh.creation.box((1.0, 1.0, 1.0))) == "y"  # a tie: y wins
+
+
+def test_unknown_up_axis_is_refused(box_mesh_file):
+    with pytest.raises(InreditError, match="unknown up axis 'w'"):
+        load_mesh(box_mesh_file, up="w")
 
 
 # -- the CLI turns each into one line on stderr and exit code 2 ------------------------------------

@@ -101,8 +101,6 @@ def test_too_wide_results_and_bad_arguments_are_one_line_errors():
         ops.mirror(inr, "w")
     with pytest.raises(InreditError, match="same encoding"):
         ops.union(inr, random_inr(INRSpec(n_frequencies=4), 1, 0, torch.float32))
-    with pytest.raises(InreditError, match="ones-padding"):
-        ops.offset(random_inr(INRSpec(n_frequencies=8), 1, 0, torch.float32), 0.1)
     with pytest.raises(InreditError, match="batches of 2 and 3"):
         ops.union(random_inr(INRSpec(), 2, 0, torch.float32), random_inr(INRSpec(), 3, 0, torch.float32))
 

@@ -8,7 +8,9 @@ cups / mugs / jugs (`MugParams`): body of revolution standing on y = -height/2
     kind      cup: height 0.55-0.8, radius 0.36-0.48, taper 0.1-0.3 (narrow foot)
               mug: height 0.7-1.0, radius 0.3-0.42, taper -0.05-0.1
               jug: height 0.95-1.25, radius 0.28-0.38, taper -0.3--0.1 (wide base)
-    wall 0.07-0.11, bottom 0.07-0.14, rim lip (torus, 0.6-1.0 x wall) with probability 1/2
+    wall 0.07-0.11, bottom 0.07-0.14, rim lip (torus, 0.6-1.0 x wall) with probability 1/2;
+              `thickness="thin"`: wall 0.015-0.06, bottom 0.03-0.08, handle 0.05-0.15 (as measured
+              on real mugs and cups; for fitting benchmarks, not yet in the pair datasets)
     handle    azimuth 0-360 deg, centre at 35-65 % of the height, vertical span 35-65 % of the
               height (capped by the body), reach 0.14-0.3 out of the wall, thickness 0.11-0.16,
               cross-section round or square, path round / square / D-shaped
@@ -16,7 +18,7 @@ asymmetric compositions (`CompositionParams`): 3-5 parts among box, cylinder, sp
     capsule, sizes 0.25-0.6, random rotations, centres in [-0.35, 0.35]^3 with at least one part
     at |x| >= 0.2, union scaled about the origin to fit in 0.85 (x = 0 stays the mirror plane)
 
-Every size is at least 0.11 across so the default INR can represent it.
+Every size of the default (chunky) families is at least 0.11 across.
 """
 
 from __future__ import annotations
@@ -53,25 +55,61 @@ class MugParams:
     handle_span: float  # vertical extent, fraction of the height
     handle_reach: float
     handle_thickness: float
-    handle_section: str
+    handle_section: str  # round, square, or ribbon (flat: handle_width across the handle's plane)
     handle_path: str
+    # vessel family only (the defaults are the plain mug family's: old datasets load unchanged)
+    handle_width: float = 0.0  # ribbon section's width across the handle plane (0: = thickness)
+    handles: int = 1  # 2: a second handle on the opposite side (both go)
+    saucer: float = 0.0  # saucer radius under the foot (0: none); stays
+    saucer_thickness: float = 0.0
+    spout: float = 0.0  # spout length, opposite the handle near the rim (0: none); stays
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def sample_mug_params(rng: np.random.Generator) -> MugParams:
+# (wall, bottom, handle thickness) ranges. "thin" follows real mugs and cups measured in the
+# normalized cube: walls 0.02-0.06, handles 0.05-0.15 at their thinnest.
+MUG_THICKNESS = {
+    "chunky": ((0.07, 0.11), (0.07, 0.14), (0.11, 0.16)),
+    "thin": ((0.015, 0.06), (0.03, 0.08), (0.05, 0.15)),
+}
+
+
+def sample_mug_params(rng: np.random.Generator, thickness: str = "chunky") -> MugParams:
     kind = str(rng.choice(list(MUG_KINDS)))
     (h0, h1), (r0, r1), (t0, t1) = MUG_KINDS[kind]
-    wall = rng.uniform(0.07, 0.11)
+    (w0, w1), (b0, b1), (k0, k1) = MUG_THICKNESS[thickness]
+    wall = rng.uniform(w0, w1)
     return MugParams(
         kind=kind, height=rng.uniform(h0, h1), radius=rng.uniform(r0, r1), taper=rng.uniform(t0, t1),
-        wall=wall, bottom=rng.uniform(0.07, 0.14), rim=float(rng.uniform(0.6, 1.0) * wall) if rng.random() < 0.5 else 0.0,
+        wall=wall, bottom=rng.uniform(b0, b1), rim=float(rng.uniform(0.6, 1.0) * wall) if rng.random() < 0.5 else 0.0,
         handle_azimuth=rng.uniform(0, 2 * np.pi), handle_center=rng.uniform(0.35, 0.65),
         handle_span=rng.uniform(0.35, 0.65), handle_reach=rng.uniform(0.14, 0.3),
-        handle_thickness=rng.uniform(0.11, 0.16), handle_section=str(rng.choice(HANDLE_SECTIONS)),
+        handle_thickness=rng.uniform(k0, k1), handle_section=str(rng.choice(HANDLE_SECTIONS)),
         handle_path=str(rng.choice(HANDLE_PATHS)),
     )
+
+
+def sample_vessel_params(rng: np.random.Generator) -> MugParams:
+    """Cups, mugs and jugs as real ones come: thin or chunky walls, round / square / flat-ribbon
+    handles from ear-sized to long, sometimes two handles, a saucer or a spout (both stay)."""
+    base = sample_mug_params(rng, "thin" if rng.random() < 0.6 else "chunky")
+    section = str(rng.choice(["round", "square", "ribbon"]))
+    thickness = base.handle_thickness
+    bottom_radius = base.radius * (1 - base.taper)
+    saucer = float(bottom_radius * rng.uniform(1.5, 2.1)) if rng.random() < 0.25 else 0.0
+    handles = 2 if rng.random() < 0.1 else 1
+    spout = float(rng.uniform(0.12, 0.25)) if rng.random() < 0.25 else 0.0
+    return MugParams(**(base.to_dict() | {
+        "handle_section": section,
+        "handle_thickness": float(max(0.04, 0.5 * thickness) if section == "ribbon" else thickness),
+        "handle_width": float(thickness * rng.uniform(1.0, 1.8)) if section == "ribbon" else 0.0,
+        "handle_span": float(rng.uniform(0.2, 0.7)), "handle_reach": float(rng.uniform(0.1, 0.3)),
+        "handles": handles,
+        "saucer": saucer, "saucer_thickness": float(rng.uniform(0.02, 0.05)) if saucer else 0.0,
+        "spout": spout if handles == 1 else 0.0,  # the second handle sits where a spout would
+    }))
 
 
 def _radius_at(p: MugParams, y: float) -> float:
@@ -95,15 +133,33 @@ def _rotate_y(mesh: trimesh.Trimesh, angle: float) -> trimesh.Trimesh:
 
 
 def mug_body(p: MugParams) -> trimesh.Trimesh:
-    """The body alone (what remove-handle leaves): revolved wall + bottom, optional rim lip."""
-    solid, _ = _body_profile(p)
-    body = revolve_profile(solid)
+    """Everything but the handles (what remove-handle leaves): revolved wall + bottom, optional rim
+    lip, spout and saucer."""
+    solid, cavity = _body_profile(p)
+    parts = [revolve_profile(solid)]
     if p.rim > 0:
         lip = trimesh.creation.torus(p.radius - p.wall / 2, p.rim / 2 + p.wall / 2, major_sections=SECTIONS, minor_sections=24)
         lip.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
         lip.apply_translation((0, p.height / 2, 0))
-        body = union([body, lip])
-    return body
+        parts.append(lip)
+    if p.spout > 0:
+        parts.append(_spout(p, revolve_profile(cavity)))
+    if p.saucer > 0:
+        saucer = trimesh.creation.cylinder(radius=p.saucer, height=p.saucer_thickness, sections=SECTIONS)
+        saucer.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
+        parts.append(saucer.apply_translation((0, -p.height / 2 - p.saucer_thickness / 2 + 0.005, 0)))
+    return union(parts) if len(parts) > 1 else parts[0]
+
+
+def _spout(p: MugParams, cavity: trimesh.Trimesh) -> trimesh.Trimesh:
+    """A tapered spout leaving the wall below the rim opposite the (first) handle, pointing up and out."""
+    length, y = p.spout, p.height / 2 - 0.15 * p.height
+    cone = trimesh.creation.cone(radius=max(0.08, 0.5 * length), height=length + p.wall, sections=32)
+    direction = np.array([np.sqrt(0.5), np.sqrt(0.5), 0.0])  # 45 degrees up, out along +x
+    cone.apply_transform(trimesh.geometry.align_vectors([0.0, 0.0, 1.0], direction))
+    cone.apply_translation((_radius_at(p, y) - p.wall, y, 0))
+    cone = _rotate_y(cone, p.handle_azimuth + np.pi)
+    return trimesh.boolean.difference([cone, cavity], engine="manifold")
 
 
 def _handle_path(p: MugParams, count: int = 48) -> np.ndarray:
@@ -123,13 +179,21 @@ def _handle_path(p: MugParams, count: int = 48) -> np.ndarray:
 
 
 def mug_handle(p: MugParams) -> trimesh.Trimesh:
-    """The handle alone, cut where it would enter the cavity."""
+    """The handle(s) alone, cut where they would enter the cavity."""
     r = p.handle_thickness / 2
-    section = shapely.geometry.Point(0, 0).buffer(r, 16) if p.handle_section == "round" else \
-        shapely.geometry.box(-r, -r, r, r).buffer(-0.3 * r).buffer(0.3 * r, 4)
-    handle = trimesh.creation.sweep_polygon(section, _handle_path(p))
-    handle.fix_normals()  # sweeps may come out inside-out depending on the path direction
+    if p.handle_section == "round":
+        section = shapely.geometry.Point(0, 0).buffer(r, 16)
+    else:  # square, or a flat ribbon: thickness in the handle's plane, handle_width across it
+        w = p.handle_width / 2 if p.handle_section == "ribbon" else r
+        section = shapely.geometry.box(-r, -w, r, w).buffer(-0.3 * r).buffer(0.3 * r, 4)
+    handles = []
+    for k in range(p.handles):
+        turned = MugParams(**(p.to_dict() | {"handle_azimuth": p.handle_azimuth + k * np.pi}))
+        handle = trimesh.creation.sweep_polygon(section, _handle_path(turned))
+        handle.fix_normals()  # sweeps may come out inside-out depending on the path direction
+        handles.append(handle)
     _, cavity_profile = _body_profile(p)
+    handle = union(handles) if len(handles) > 1 else handles[0]
     return trimesh.boolean.difference([handle, revolve_profile(cavity_profile)], engine="manifold")
 
 

@@ -213,10 +213,7 @@ def offset(inr: INRWeights, radius: float) -> INRWeights:
     """f - radius: radius > 0 dilates, < 0 erodes. Spec: width + 1 rounded up to a legal width,
     unless every hidden layer already has an unused neuron (then unchanged)."""
     _check_exact_ready(inr)
-    spec = inr.spec
-    if spec.n_padded_input_dims == spec.n_encoded_dims:
-        raise InreditError(f"offset needs a ones-padding column in the encoding; {spec.describe()} has none "
-                           "(its encoded width is already a multiple of 16)")
+    spec = inr.spec  # every legal spec has a ones-padding column (INRSpec refuses the others)
     free = _free_neuron(inr)
     if free is None:
         inr = widen(inr, legal_width(spec.width + 1, spec, "offset"))

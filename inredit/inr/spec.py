@@ -53,6 +53,14 @@ class INRSpec:
             problems.append("n_frequencies, n_input_dims and n_output_dims must be >= 1")
         if self.alignment < 1:
             problems.append("alignment must be >= 1")
+        elif self.n_padded_input_dims == self.n_encoded_dims:
+            # tcnn pads the encoding with ones only up to the alignment; without a ones column a
+            # bias-free ReLU MLP has no constant input, and a region where every last-layer unit is
+            # off stays at exactly f = 0 with zero gradient (freq8 fits collapsed to IoU 0 that way)
+            problems.append(
+                f"{self.n_encoded_dims} encoding features are a multiple of alignment {self.alignment}, so tiny-cuda-nn "
+                f"adds no ones-padding column and the network has no constant input; choose n_frequencies so that "
+                f"{2 * self.n_input_dims} x n_frequencies is not a multiple of {self.alignment}")
         if problems:
             raise InreditError("invalid INRSpec: " + "; ".join(problems))
 

@@ -94,7 +94,8 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
     start_time = time.perf_counter()
     indices = range(shard * config.shard_size, min((shard + 1) * config.shard_size, config.n_pairs))
     sources = [make_source(config, i) for i in indices]
-    sampling = dataclasses.replace(SamplingConfig(), n_points=config.n_samples)
+    sampling = dataclasses.replace(SamplingConfig(), n_points=config.n_samples, surface_fraction=config.surface_fraction,
+                                   near_fraction=config.near_fraction)
     originals = [sample_shape_sdf(s.original, sampling, seed=s.index) for s in sources]
     targets = [sample_shape_sdf(s.target, sampling, seed=s.index) for s in sources]
 

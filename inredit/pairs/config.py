@@ -13,20 +13,22 @@ from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 
 EDITS = ("remove-handle", "symmetrize", "dilate", "erode")
-FAMILIES = {"remove-handle": ("mug",), "symmetrize": ("composition", "mixed"),
+FAMILIES = {"remove-handle": ("mug", "vessel"), "symmetrize": ("composition", "mixed"),
             "dilate": ("mixed", "mug", "composition"), "erode": ("mixed", "mug", "composition")}
 
 
 @dataclass(frozen=True)
 class PairConfig:
     edit: str = "remove-handle"
-    family: str = "mug"  # mug | composition | mixed (half of each)
+    family: str = "mug"  # mug | vessel (mugs, cups, jugs as real ones come) | composition | mixed (mugs + compositions)
     n_pairs: int = 1000
     shard_size: int = 50  # pairs fitted together in one batch and stored in one shard
     seed: int = 0
     splits: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train / val / test, by shape
     radius: float = 0.05  # dilate / erode offset (normalized units)
     n_samples: int = 100_000  # SDF samples per shape
+    surface_fraction: float = 0.0  # of them exactly on the surface (see geometry/sampling.py; 0.2 before)
+    near_fraction: float = 0.55  # N(surface, 0.01) (0.35 before)
     original_steps: int = 12_000
     target_steps: int = 3_000  # warm-started from the original: a shorter fit
     target_lr: float = 2e-3

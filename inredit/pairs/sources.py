@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from inredit.geometry import edits
-from inredit.geometry.families import CompositionParams, make_composition, make_mug, sample_composition_params, sample_mug_params
+from inredit.geometry.families import (CompositionParams, make_composition, make_mug, sample_composition_params,
+                                      sample_mug_params, sample_vessel_params)
 from inredit.geometry.mesh_io import from_trimesh
 from inredit.geometry.shapes import MeshShape, OffsetShape
 from inredit.pairs.config import PairConfig
@@ -41,8 +42,8 @@ def make_source(config: PairConfig, index: int) -> PairSource:
     rng = pair_rng(config, index)
     split = SPLITS[int(np.searchsorted(np.cumsum(config.splits), rng.random(), side="right").clip(0, 2))]
     family = config.family if config.family != "mixed" else ("mug" if rng.random() < 0.5 else "composition")
-    if family == "mug":
-        params = sample_mug_params(rng)
+    if family in ("mug", "vessel"):
+        params = sample_mug_params(rng) if family == "mug" else sample_vessel_params(rng)
         mesh = make_mug(params)
     else:
         params = sample_composition_params(rng)

@@ -1,0 +1,205 @@
+"""Real-mesh benchmark: fit, remove-handle, dilate and symmetrize on meshes made by other people.
+
+    bash scripts/get_real_meshes.sh              # once: third-party meshes from Debian packages
+    .venv/bin/python benchmarks/real.py          # ~15 min on 2 CPU cores; resumable (fits are cached)
+    .venv/bin/python benchmarks/real.py --json benchmarks/results/real.json
+
+The meshes, their packages, licenses and hand-placed handle boxes are in
+`benchmarks/real/meshes.yaml`; nothing here is ever used for training. Every mesh is fitted by
+the fit job (`--config`, default: the default job, `up: auto`), then:
+
+- fit: IoU on a 128^3 grid, Chamfer-L1, and `dead_inside` (share of inside voxels where the INR
+  is exactly 0);
+- remove-handle (objects with a handle box): `handle_emptied` = share of the mesh's inside voxels
+  in the box that the edit turns outside (the unedited INR's value beside it), `body_iou` = IoU
+  with the mesh outside the box, `pieces` = connected parts of the edited shape vs of the mesh's
+  body (more pieces = floating remnants of the handle), all on a 96^3 grid;
+- the same object stored z-up (rotated file, fitted with `up: auto`): remove-handle again, to
+  check that the edit does not depend on the file's up axis;
+- dilate r = 0.05 (exact and learned): gap closed = (IoU_edit - IoU_identity) / (IoU_direct_fit
+  - IoU_identity) against the exact offset SDF, with a direct fit of that target per mesh;
+- symmetrize across x = 0 (exact): IoU with the union of the mesh and its mirror image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import yaml
+from skimage.measure import label
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from inredit.config import load_fit_job  # noqa: E402
+from inredit.editor.registry import get_editor  # noqa: E402
+from inredit.fit import fit_batch, stack_samples  # noqa: E402
+from inredit.fit_meshes import fit_meshes  # noqa: E402
+from inredit.geometry.mesh_io import UP_ROTATIONS, load_mesh  # noqa: E402
+from inredit.geometry.metrics import grid_points, iou  # noqa: E402
+from inredit.geometry.sampling import sample_shape_sdf  # noqa: E402
+from inredit.geometry.shapes import MeshShape, OffsetShape  # noqa: E402
+from inredit.inr.io import load_inr, save_inr  # noqa: E402
+from inredit.inr.weights import INRWeights  # noqa: E402
+from inredit.shape_metrics import inr_occupancy  # noqa: E402
+from inredit.tables import markdown_table  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
+
+CATALOG = REPO / "benchmarks" / "real" / "meshes.yaml"
+RESOLUTION = 96
+DILATE_RADIUS = 0.05
+MIN_PIECE_VOXELS = 8  # connected parts smaller than this are grid noise, not remnants
+
+
+def mesh_files(catalog: dict) -> dict[str, Path]:
+    files = {}
+    for mesh_id, entry in catalog["meshes"].items():
+        path = REPO / "data" / "real" / mesh_id / Path(entry["file"]).name
+        if not path.exists():
+            sys.exit(f"{path}: missing; run `bash scripts/get_real_meshes.sh` first")
+        files[mesh_id] = path
+    return files
+
+
+def z_up_copy(path: Path, out_dir: Path) -> Path:
+    """The same object in a z-up file (y-up -> z-up is the inverse of `UP_ROTATIONS['z']`)."""
+    target = out_dir / f"{path.parent.name}.ply"
+    if not target.exists():
+        mesh = load_mesh(path, normalize=False, up="y").mesh
+        mesh.apply_transform(np.block([[UP_ROTATIONS["z"].T, np.zeros((3, 1))], [np.zeros((1, 3)), np.ones((1, 1))]]))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        mesh.export(target)
+    return target
+
+
+def pieces(occupancy: np.ndarray) -> int:
+    labels = label(occupancy.reshape((RESOLUTION,) * 3), connectivity=1)
+    sizes = np.bincount(labels.ravel())[1:]
+    return int((sizes >= MIN_PIECE_VOXELS).sum())
+
+
+def box_mask(points: np.ndarray, box: list) -> np.ndarray:
+    box = np.asarray(box, dtype=np.float32)
+    return np.all((points >= box[:, 0]) & (points <= box[:, 1]), axis=1)
+
+
+def remove_handle_scores(editor, inr: INRWeights, mesh_occupancy: np.ndarray, handle: np.ndarray) -> dict:
+    before = inr_occupancy(inr, RESOLUTION)[0]
+    after = inr_occupancy(editor.edit(inr), RESOLUTION)[0]
+    handle_voxels = mesh_occupancy & handle
+    body = mesh_occupancy & ~handle
+    return {"handle_emptied": float((~after[handle_voxels]).mean()),
+            "handle_emptied_unedited": float((~before[handle_voxels]).mean()),
+            "body_iou": iou(after[~handle], mesh_occupancy[~handle]),
+            "pieces": pieces(after), "pieces_body": pieces(body),
+            "volume_change": float(after.mean() - before.mean()) / max(float(before.mean()), 1e-9)}
+
+
+def fit_dilate_targets(meshes: dict, job, out_dir: Path) -> dict[str, INRWeights]:
+    """Direct fits of each mesh's exact offset SDF (the ceiling a dilate edit is measured against)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {k: out_dir / f"{k}.safetensors" for k in meshes}
+    todo = [k for k in meshes if not files[k].exists()]
+    for start in range(0, len(todo), job.batch_size):
+        names = todo[start : start + job.batch_size]
+        samples = [sample_shape_sdf(OffsetShape(MeshShape(meshes[k].mesh, meshes[k].watertight), DILATE_RADIUS),
+                                    job.sampling, seed=job.fit.seed) for k in names]
+        points, sdf = stack_samples([s.points for s in samples], [s.sdf for s in samples])
+        result = fit_batch(points, sdf, job.spec, job.fit)
+        for i, k in enumerate(names):
+            save_inr(files[k], result.inr.select(i), {"target": f"dilate {DILATE_RADIUS}"})
+    return {k: load_inr(f)[0] for k, f in files.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, help="fit config YAML (default: the default fit job)")
+    parser.add_argument("--work", type=Path, default=REPO / "out" / "real", help="fitted INRs (cached; resumable)")
+    parser.add_argument("--only", nargs="*", help="mesh ids (default: all)")
+    parser.add_argument("--json", type=Path, help="also write the tables as JSON")
+    add_threads_argument(parser)
+    args = parser.parse_args()
+    setting = apply_threads(args.threads)
+    warnings.filterwarnings("ignore", message=".*not watertight.*")
+
+    catalog = yaml.safe_load(CATALOG.read_text())
+    files = mesh_files(catalog)
+    if args.only:
+        files = {k: files[k] for k in args.only}
+    handled = [k for k in files if "handle" in catalog["meshes"][k]]
+    job = load_fit_job(args.config)
+    work = args.work / (args.config.stem if args.config else "default")
+    z_files = {k: z_up_copy(files[k], work / "z-up-files") for k in handled}
+
+    fitted = {Path(r.path).stem: r for r in fit_meshes(list(files.values()), work / "fitted", job)}
+    z_fitted = {Path(r.path).stem: r for r in fit_meshes(list(z_files.values()), work / "fitted-z-up", job)}
+    inrs = {k: load_inr(fitted[files[k].stem].path)[0] for k in files}
+    meshes = {k: load_mesh(files[k], up=job.up) for k in files}
+    grid = grid_points(RESOLUTION)
+    occupancy = {k: MeshShape(m.mesh, m.watertight).occupancy(grid) for k, m in meshes.items()}
+
+    print(f"# Real-mesh benchmark ({setting}; fit job {args.config or 'default'}, spec {job.spec.describe()})\n")
+    fit_rows = [{"mesh": k, "object": catalog["meshes"][k]["object"], "up": meshes[k].up,
+                 "iou": fitted[files[k].stem].metrics["iou"], "chamfer_l1": fitted[files[k].stem].metrics["chamfer_l1"],
+                 "dead_inside": fitted[files[k].stem].metrics["dead_inside"]} for k in files]
+    print("## Fit (IoU 128^3, Chamfer-L1, share of inside voxels where f == 0)\n")
+    print(markdown_table(fit_rows, ["mesh", "object", "up", "iou", "chamfer_l1", "dead_inside"]))
+    print(f"\nmean IoU {np.mean([r['iou'] for r in fit_rows]):.3f}, min {min(r['iou'] for r in fit_rows):.3f}, "
+          f"mean dead_inside {np.mean([r['dead_inside'] for r in fit_rows]):.4f}\n")
+
+    remove = get_editor("remove-handle")
+    handle_rows = []
+    for k in handled:
+        handle = box_mask(grid, catalog["meshes"][k]["handle"])
+        row = {"mesh": k} | remove_handle_scores(remove, inrs[k], occupancy[k], handle)
+        z_inr = load_inr(z_fitted[k].path)[0]
+        row["handle_emptied_z_up_file"] = remove_handle_scores(remove, z_inr, occupancy[k], handle)["handle_emptied"]
+        handle_rows.append(row)
+    print(f"## remove-handle ({remove.kind} editor, {RESOLUTION}^3 grid; handle boxes in benchmarks/real/meshes.yaml)\n")
+    print(markdown_table(handle_rows, ["mesh", "handle_emptied", "handle_emptied_unedited", "body_iou", "pieces",
+                                       "pieces_body", "volume_change", "handle_emptied_z_up_file"]))
+    print(f"\nmean handle emptied {np.mean([r['handle_emptied'] for r in handle_rows]):.3f} "
+          f"(min {min(r['handle_emptied'] for r in handle_rows):.3f}), mean body IoU "
+          f"{np.mean([r['body_iou'] for r in handle_rows]):.3f}\n")
+
+    targets = fit_dilate_targets(meshes, job, work / "dilate-targets")
+    dilate_rows = []
+    for name in ("dilate", "dilate-learned"):
+        editor = get_editor(name)
+        for k in files:
+            truth = OffsetShape(MeshShape(meshes[k].mesh, meshes[k].watertight), DILATE_RADIUS).occupancy(grid)
+            identity = iou(inr_occupancy(inrs[k], RESOLUTION)[0], truth)
+            direct = iou(inr_occupancy(targets[k], RESOLUTION)[0], truth)
+            edited = iou(inr_occupancy(editor.edit(inrs[k]), RESOLUTION)[0], truth)
+            gap = (edited - identity) / (direct - identity) if direct - identity > 0.005 else float("nan")
+            dilate_rows.append({"editor": name, "mesh": k, "iou_identity": identity, "iou_direct_fit": direct,
+                                "iou_edit": edited, "gap_closed": gap})
+    print(f"## dilate r = {DILATE_RADIUS} (IoU with the exact offset SDF)\n")
+    print(markdown_table(dilate_rows, ["editor", "mesh", "iou_identity", "iou_direct_fit", "iou_edit", "gap_closed"]))
+    for name in ("dilate", "dilate-learned"):
+        gaps = [r["gap_closed"] for r in dilate_rows if r["editor"] == name]
+        print(f"\n{name}: mean gap closed {np.nanmean(gaps):.3f}, median {np.nanmedian(gaps):.3f}")
+
+    symmetrize = get_editor("symmetrize", axis="x")
+    mirror = grid * np.array([-1, 1, 1], np.float32)
+    sym_rows = []
+    for k in files:
+        truth = occupancy[k] | MeshShape(meshes[k].mesh, meshes[k].watertight).occupancy(mirror)
+        sym_rows.append({"mesh": k, "iou_identity": iou(inr_occupancy(inrs[k], RESOLUTION)[0], truth),
+                         "iou_edit": iou(inr_occupancy(symmetrize.edit(inrs[k]), RESOLUTION)[0], truth)})
+    print("\n## symmetrize across x = 0 (exact; IoU with the union of the mesh and its mirror image)\n")
+    print(markdown_table(sym_rows, ["mesh", "iou_identity", "iou_edit"]))
+    print(f"\nmean IoU {np.mean([r['iou_edit'] for r in sym_rows]):.3f} (unedited {np.mean([r['iou_identity'] for r in sym_rows]):.3f})")
+
+    if args.json:
+        args.json.write_text(json.dumps({"threads": setting, "fit": fit_rows, "remove_handle": handle_rows,
+                                         "dilate": dilate_rows, "symmetrize": sym_rows}, indent=2, default=float))
+
+
+if __name__ == "__main__":
+    main()
