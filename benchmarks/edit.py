@@ -35,6 +35,7 @@ COLUMNS = ["method", "iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetr
 # editors scored when their run exists: the shipped recipe, the flat-MLP baseline and the ablation
 # of the editor fixes (configs/editor/ablation/<edit>-*.yaml)
 RUNS = {"DWSNet": "{edit}", "flat MLP": "{edit}-flat",
+        "DWSNet trained on chunky mugs (configs/pairs/remove-handle-mugs.yaml)": "{edit}-mugs",
         "ablation: old layer, zero output layer": "{edit}-old-layer-zero-output",
         "ablation: old layer, small output init": "{edit}-old-layer"}
 

@@ -1,4 +1,5 @@
-"""Fitting benchmark: quality per spec on the shipped shapes, and batched-fitting throughput.
+"""Fitting benchmark: quality per spec on the shipped shapes and on thin-walled vessels, SDF
+sampling on thin walls, and batched-fitting throughput.
 
     .venv/bin/python benchmarks/fit.py            # full run (~10 min on 2 CPU cores)
     .venv/bin/python benchmarks/fit.py --quick    # smoke run with few steps
@@ -18,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,12 +29,14 @@ from inredit.fit import FitConfig, fit_batch, stack_samples  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 from inredit.fit_meshes import FitJob  # noqa: E402
-from inredit.geometry.mesh_io import load_mesh  # noqa: E402
+from inredit.geometry.families import make_mug, sample_mug_params  # noqa: E402
+from inredit.geometry.mesh_io import from_trimesh, load_mesh  # noqa: E402
 from inredit.geometry.sampling import sample_sdf  # noqa: E402
 from inredit.inr.spec import INRSpec  # noqa: E402
 from inredit.shape_metrics import inr_vs_mesh_metrics  # noqa: E402
 
 SHAPES = sorted(p for p in (REPO / "scenes" / "shapes").iterdir() if p.suffix in (".obj", ".ply", ".stl", ".off"))
+THIN_SEEDS = range(4)  # procedural thin-walled vessels (walls 0.015-0.06, as real cups): seeds 9000 + i
 SPECS = [
     INRSpec(width=32, n_hidden_layers=2),
     INRSpec(width=32, n_hidden_layers=3),
@@ -41,21 +45,30 @@ SPECS = [
 ]
 
 
-def quality_table(fit_config: FitConfig, sampling) -> list[dict]:
-    meshes = [load_mesh(p) for p in SHAPES]
+def benchmark_meshes() -> list:
+    """The shipped shapes and a few thin-walled vessels (in memory, seeded)."""
+    thin = []
+    for i in THIN_SEEDS:
+        params = sample_mug_params(np.random.default_rng(9000 + i), "thin")
+        thin.append(from_trimesh(make_mug(params, with_handle=i % 2 == 0), f"thin-{params.kind}-{i}.ply"))
+    return [load_mesh(p) for p in SHAPES] + thin
+
+
+def quality_table(meshes: list, specs: list[INRSpec], fit_config: FitConfig, sampling, label: str = "") -> list[dict]:
     samples = [sample_sdf(m, sampling, seed=0) for m in meshes]
     points, sdf = stack_samples([s.points for s in samples], [s.sdf for s in samples])
     rows = []
-    for spec in SPECS:
+    for spec in specs:
         t0 = time.perf_counter()
         result = fit_batch(points, sdf, spec, fit_config)
         seconds = time.perf_counter() - t0
         for i, mesh in enumerate(meshes):
             m = inr_vs_mesh_metrics(result.inr.select(i), mesh)
-            rows.append({"spec": spec.describe().split(" (")[0], "params": spec.n_params(), "shape": mesh.path.name,
-                         "iou": m["iou"], "chamfer_l1": m["chamfer_l1"], "normal_consistency": m["normal_consistency"],
+            rows.append({"sampling": label, "spec": spec.describe().split(" (")[0], "params": spec.n_params(),
+                         "shape": mesh.path.name, "iou": m["iou"], "chamfer_l1": m["chamfer_l1"],
+                         "normal_consistency": m["normal_consistency"], "dead_inside": m["dead_inside"],
                          "batch_fit_seconds": seconds})
-        print(f"  {spec.describe()}: {seconds:.1f} s for {len(meshes)} shapes", file=sys.stderr)
+        print(f"  {spec.describe()} {label}: {seconds:.1f} s for {len(meshes)} shapes", file=sys.stderr)
     return rows
 
 
@@ -83,6 +96,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few steps, small batches (smoke test)")
     parser.add_argument("--timing-steps", type=int, default=500)
+    parser.add_argument("--skip-throughput", action="store_true", help="quality tables only (e.g. on a busy machine)")
+    parser.add_argument("--default-spec-only", action="store_true", help="quality of the default spec only (not all four)")
     parser.add_argument("--json", type=Path, help="also write the tables as JSON")
     add_threads_argument(parser)
     args = parser.parse_args()
@@ -96,16 +111,29 @@ def main() -> None:
     print(f"# Fitting benchmark ({setting})\n")
     print(f"Fit: {fit_config.steps} steps x {fit_config.points_per_step} points per INR per step, "
           f"{job.sampling.n_points} SDF samples per shape; default spec {job.spec.describe()}\n")
-    quality = quality_table(fit_config, job.sampling)
-    print("## Quality against the source mesh (IoU on a 128^3 grid; Chamfer-L1 and NC from a 160^3 marching-cubes mesh)\n")
-    print(markdown_table(quality, ["spec", "params", "shape", "iou", "chamfer_l1", "normal_consistency"]))
+    meshes = benchmark_meshes()
+    quality = quality_table(meshes, [job.spec] if args.default_spec_only else SPECS, fit_config, job.sampling)
+    print("## Quality against the source mesh (IoU on a 128^3 grid; Chamfer-L1 and NC from a 160^3 marching-cubes mesh;")
+    print("dead_inside = share of the mesh's inside voxels where the INR is exactly 0)\n")
+    print(markdown_table(quality, ["spec", "params", "shape", "iou", "chamfer_l1", "normal_consistency", "dead_inside"]))
     print()
-    throughput = throughput_table(job.spec, fit_config, job.sampling, batch_sizes, timing_steps)
-    print(f"## Throughput of batched fitting, default spec ({fit_config.steps} steps; time per step measured over "
-          f"{timing_steps} steps)\n")
-    print(markdown_table(throughput, ["batch", "ms_per_step", "seconds_per_batch", "inrs_per_minute", "speedup_vs_b1"]))
+    exact_surface = dataclasses.replace(job.sampling, surface_fraction=0.2, near_fraction=0.35)
+    sampling = quality_table(meshes, [job.spec], fit_config, exact_surface, "20 % on the surface, 35 % near (before)")
+    sampling += [row | {"sampling": "no exact-surface, 55 % near (default)"} for row in quality if row["spec"] == job.spec.describe().split(" (")[0]]
+    print("## SDF sampling at the default spec: exact-surface samples (target 0) against near-surface ones\n")
+    print(markdown_table(sampling, ["sampling", "shape", "iou", "chamfer_l1", "dead_inside"]))
+    for label in dict.fromkeys(row["sampling"] for row in sampling):
+        ious = [row["iou"] for row in sampling if row["sampling"] == label]
+        print(f"\n{label}: mean IoU {np.mean(ious):.4f}, min {min(ious):.4f}")
+    print()
+    throughput = []
+    if not args.skip_throughput:
+        throughput = throughput_table(job.spec, fit_config, job.sampling, batch_sizes, timing_steps)
+        print(f"## Throughput of batched fitting, default spec ({fit_config.steps} steps; time per step measured over "
+              f"{timing_steps} steps)\n")
+        print(markdown_table(throughput, ["batch", "ms_per_step", "seconds_per_batch", "inrs_per_minute", "speedup_vs_b1"]))
     if args.json:
-        args.json.write_text(json.dumps({"quality": quality, "throughput": throughput}, indent=2))
+        args.json.write_text(json.dumps({"quality": quality, "sampling": sampling, "throughput": throughput}, indent=2))
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def main() -> None:
     from inredit.fit_meshes import FitJob, fit_meshes
 
     start = time.perf_counter()
-    record = fit_meshes([scene / "mesh.ply"], work / "inr", FitJob())[0]
+    record = fit_meshes([scene / "mesh.ply"], work / "inr", FitJob(up="y"))[0]  # the scene frame is the INR frame
     times["fit_s"] = time.perf_counter() - start
 
     method, train_args = ns_train_args(REPO / "configs" / "nerfstudio" / "cpu-mug.yaml")

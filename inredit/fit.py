@@ -38,6 +38,9 @@ class FitConfig:
         return self.lr_final + 0.5 * (self.lr - self.lr_final) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+DEAD_CHECK_SAMPLES = 25_000  # per INR: enough to measure a 0.5 % dead share, ~1 % of a fit's time
+
+
 @dataclass
 class FitResult:
     inr: INRWeights
@@ -144,4 +147,5 @@ def fit_batch(
         [b.detach() for b in biases] if biases else None,
         list(init.names),
     )
-    return FitResult(fitted, (recent / tail).cpu().numpy(), dead_inside_share(fitted, points, sdf))
+    stride = max(1, n_samples // DEAD_CHECK_SAMPLES)  # samples come in blocks (near, far, uniform): stride them
+    return FitResult(fitted, (recent / tail).cpu().numpy(), dead_inside_share(fitted, points[:, ::stride], sdf[:, ::stride]))
