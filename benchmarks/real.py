@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from inredit.config import load_fit_job  # noqa: E402
-from inredit.editor.registry import get_editor  # noqa: E402
+from inredit.editor.registry import get_editor, resolve_editor  # noqa: E402
 from inredit.fit import fit_batch, stack_samples  # noqa: E402
 from inredit.fit_meshes import fit_meshes  # noqa: E402
 from inredit.geometry.mesh_io import UP_ROTATIONS, load_mesh  # noqa: E402
@@ -121,6 +121,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="fit config YAML (default: the default fit job)")
     parser.add_argument("--work", type=Path, default=REPO / "out" / "real", help="fitted INRs (cached; resumable)")
     parser.add_argument("--only", nargs="*", help="mesh ids (default: all)")
+    parser.add_argument("--remove-handle-editor", type=Path, help="editor file to score (default: the shipped one)")
     parser.add_argument("--json", type=Path, help="also write the tables as JSON")
     add_threads_argument(parser)
     args = parser.parse_args()
@@ -152,7 +153,7 @@ def main() -> None:
     print(f"\nmean IoU {np.mean([r['iou'] for r in fit_rows]):.3f}, min {min(r['iou'] for r in fit_rows):.3f}, "
           f"mean dead_inside {np.mean([r['dead_inside'] for r in fit_rows]):.4f}\n")
 
-    remove = get_editor("remove-handle")
+    remove = resolve_editor("remove-handle", args.remove_handle_editor)
     handle_rows = []
     for k in handled:
         handle = box_mask(grid, catalog["meshes"][k]["handle"])
@@ -160,7 +161,8 @@ def main() -> None:
         z_inr = load_inr(z_fitted[k].path)[0]
         row["handle_emptied_z_up_file"] = remove_handle_scores(remove, z_inr, occupancy[k], handle)["handle_emptied"]
         handle_rows.append(row)
-    print(f"## remove-handle ({remove.kind} editor, {RESOLUTION}^3 grid; handle boxes in benchmarks/real/meshes.yaml)\n")
+    print(f"## remove-handle ({args.remove_handle_editor or 'shipped'} {remove.kind} editor, {RESOLUTION}^3 grid; "
+          "handle boxes in benchmarks/real/meshes.yaml)\n")
     print(markdown_table(handle_rows, ["mesh", "handle_emptied", "handle_emptied_unedited", "body_iou", "pieces",
                                        "pieces_body", "volume_change", "handle_emptied_z_up_file"]))
     print(f"\nmean handle emptied {np.mean([r['handle_emptied'] for r in handle_rows]):.3f} "
