@@ -194,6 +194,16 @@ def test_cli_bad_input_is_one_line_exit_2(case, tmp_path, run_cli):
     assert str(tmp_path) in lines[0].replace("\n", "")
 
 
+def test_cli_refuses_an_unknown_up_axis_in_one_line(tmp_path, run_cli, box_mesh_file):
+    code, _, err = run_cli("fit", box_mesh_file, "--out", tmp_path / "out", "--up", "w")
+    assert code == 2 and err.strip() == "error: --up must be one of auto, x, y, z, got 'w'"
+    config = tmp_path / "fit.yaml"
+    config.write_text("up: sideways\n")
+    code, _, err = run_cli("fit", box_mesh_file, "--out", tmp_path / "out", "--config", config)
+    assert code == 2 and str(config) in err and "up must be one of auto, x, y, z" in err
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
 def test_cli_non_watertight_mesh_warns_and_fits(tmp_path, run_cli):
     mesh = trimesh.creation.box()
     mesh.update_faces(np.arange(len(mesh.faces) - 1))
