@@ -83,7 +83,7 @@ def fit(
 
     from inredit.config import load_fit_job
     from inredit.fit_meshes import fit_meshes
-    from inredit.geometry.mesh_io import UP_CHOICES
+    from inredit.geometry.mesh_io import check_up_axis
     from inredit.inr.io import load_inr
 
     job = load_fit_job(config)
@@ -92,9 +92,7 @@ def fit(
     if batch_size is not None:
         job.batch_size = batch_size
     if up is not None:
-        if up not in UP_CHOICES:
-            raise InreditError(f"--up must be one of {', '.join(UP_CHOICES)}, got {up!r}")
-        job.up = up
+        job.up = check_up_axis(up, "--up")
     job.metrics = metrics
     job.device = _resolve_device(device)
     init = load_inr(init_from, expected_spec=job.spec)[0] if init_from is not None else None

@@ -10,7 +10,7 @@ import yaml
 from inredit.errors import InreditError
 from inredit.fit import FitConfig
 from inredit.fit_meshes import FitJob
-from inredit.geometry.mesh_io import UP_CHOICES
+from inredit.geometry.mesh_io import check_up_axis
 from inredit.geometry.sampling import SamplingConfig
 from inredit.inr.spec import INRSpec
 
@@ -40,12 +40,6 @@ def read_yaml_mapping(path: str | Path, what: str = "config") -> dict:
     return dict(data)
 
 
-def _up_axis(value, path: Path) -> str:
-    if value not in UP_CHOICES:
-        raise InreditError(f"up must be one of {', '.join(UP_CHOICES)}, got {value!r}", path)
-    return value
-
-
 def load_fit_job(path: str | Path | None = None) -> FitJob:
     """Read a fit config; `None` gives the defaults (`FitJob()`, mirrored by configs/fit/default.yaml)."""
     if path is None:
@@ -61,7 +55,7 @@ def load_fit_job(path: str | Path | None = None) -> FitJob:
             fit=build_dataclass(FitConfig, data.get("fit"), path, "fit"),
             sampling=build_dataclass(SamplingConfig, data.get("sampling"), path, "sampling"),
             batch_size=int(data.get("batch_size", FitJob.batch_size)),
-            up=_up_axis(data.get("up", FitJob.up), path),
+            up=check_up_axis(data.get("up", FitJob.up), "up", path),
             metrics=bool(data.get("metrics", True)),
             device=str(data.get("device", "cpu")),
         )

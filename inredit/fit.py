@@ -45,13 +45,16 @@ DEAD_CHECK_SAMPLES = 25_000  # per INR: enough to measure a 0.5 % dead share, ~1
 class FitResult:
     inr: INRWeights
     final_loss: np.ndarray  # (B,) mean clamped L1 of the last steps, per INR
-    dead_inside: np.ndarray  # (B,) share of inside samples (sdf < 0) where the fit is exactly 0
 
 
 @torch.no_grad()
-def dead_inside_share(inr: INRWeights, points: torch.Tensor, sdf: torch.Tensor, chunk: int = 65536) -> np.ndarray:
+def dead_inside_share(inr: INRWeights, points: torch.Tensor, sdf: torch.Tensor, chunk: int = 65536,
+                      max_samples: int = DEAD_CHECK_SAMPLES) -> np.ndarray:
     """Per INR, the share of its inside samples where f == 0 exactly: every last-layer unit is off,
-    so there is no output and no gradient there, and training never recovers the region."""
+    so there is no output and no gradient there, and training never recovers the region. Looks at
+    every k-th sample, at most `max_samples` per INR (samples come in blocks: near, far, uniform)."""
+    stride = max(1, sdf.shape[1] // max_samples)
+    points, sdf = points[:, ::stride], sdf[:, ::stride]
     dead = torch.zeros(sdf.shape[0], device=sdf.device)
     for start in range(0, sdf.shape[1], chunk):
         values = forward(inr, points[:, start : start + chunk])
@@ -147,5 +150,4 @@ def fit_batch(
         [b.detach() for b in biases] if biases else None,
         list(init.names),
     )
-    stride = max(1, n_samples // DEAD_CHECK_SAMPLES)  # samples come in blocks (near, far, uniform): stride them
-    return FitResult(fitted, (recent / tail).cpu().numpy(), dead_inside_share(fitted, points[:, ::stride], sdf[:, ::stride]))
+    return FitResult(fitted, (recent / tail).cpu().numpy())

@@ -18,7 +18,7 @@ import torch
 
 from inredit import __version__
 from inredit.errors import InreditError
-from inredit.fit import FitConfig, fit_batch, stack_samples
+from inredit.fit import FitConfig, dead_inside_share, fit_batch, stack_samples
 from inredit.geometry.mesh_io import Mesh, load_mesh
 from inredit.geometry.sampling import SamplingConfig, sample_sdf
 from inredit.inr.io import read_header, save_inr
@@ -116,12 +116,13 @@ def fit_meshes(
         )
         done_steps += job.fit.steps
         seconds = (time.perf_counter() - t0) / len(batch)
+        dead = dead_inside_share(result.inr, points.to(job.device), sdf.to(job.device))  # here, not in every fit_batch
         fitted = result.inr.to("cpu")
         for i, item in enumerate(batch):
             inr = fitted.select(i)
-            metrics = {"final_loss": float(result.final_loss[i]), "dead_inside_samples": float(result.dead_inside[i])}
-            if result.dead_inside[i] > DEAD_INSIDE_WARNING:
-                warnings.warn(f"{item.path}: the fitted SDF is exactly 0 at {100 * result.dead_inside[i]:.1f} % of the inside "
+            metrics = {"final_loss": float(result.final_loss[i]), "dead_inside_samples": float(dead[i])}
+            if dead[i] > DEAD_INSIDE_WARNING:
+                warnings.warn(f"{item.path}: the fitted SDF is exactly 0 at {100 * dead[i]:.1f} % of the inside "
                               "samples (every unit off: no signal to recover it), so thin parts may be missing; "
                               "check the IoU, fit more steps or a wider spec", FitWarning, stacklevel=2)
             if job.metrics:

@@ -23,7 +23,7 @@ Every size of the default (chunky) families is at least 0.11 across.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import shapely.geometry
@@ -101,15 +101,15 @@ def sample_vessel_params(rng: np.random.Generator) -> MugParams:
     saucer = float(bottom_radius * rng.uniform(1.5, 2.1)) if rng.random() < 0.25 else 0.0
     handles = 2 if rng.random() < 0.1 else 1
     spout = float(rng.uniform(0.12, 0.25)) if rng.random() < 0.25 else 0.0
-    return MugParams(**(base.to_dict() | {
-        "handle_section": section,
-        "handle_thickness": float(max(0.04, 0.5 * thickness) if section == "ribbon" else thickness),
-        "handle_width": float(thickness * rng.uniform(1.0, 1.8)) if section == "ribbon" else 0.0,
-        "handle_span": float(rng.uniform(0.2, 0.7)), "handle_reach": float(rng.uniform(0.1, 0.3)),
-        "handles": handles,
-        "saucer": saucer, "saucer_thickness": float(rng.uniform(0.02, 0.05)) if saucer else 0.0,
-        "spout": spout if handles == 1 else 0.0,  # the second handle sits where a spout would
-    }))
+    return replace(
+        base, handle_section=section,
+        handle_thickness=float(max(0.04, 0.5 * thickness) if section == "ribbon" else thickness),
+        handle_width=float(thickness * rng.uniform(1.0, 1.8)) if section == "ribbon" else 0.0,
+        handle_span=float(rng.uniform(0.2, 0.7)), handle_reach=float(rng.uniform(0.1, 0.3)),
+        handles=handles,
+        saucer=saucer, saucer_thickness=float(rng.uniform(0.02, 0.05)) if saucer else 0.0,
+        spout=spout if handles == 1 else 0.0,  # the second handle sits where a spout would
+    )
 
 
 def _radius_at(p: MugParams, y: float) -> float:
@@ -188,7 +188,7 @@ def mug_handle(p: MugParams) -> trimesh.Trimesh:
         section = shapely.geometry.box(-r, -w, r, w).buffer(-0.3 * r).buffer(0.3 * r, 4)
     handles = []
     for k in range(p.handles):
-        turned = MugParams(**(p.to_dict() | {"handle_azimuth": p.handle_azimuth + k * np.pi}))
+        turned = replace(p, handle_azimuth=p.handle_azimuth + k * np.pi)
         handle = trimesh.creation.sweep_polygon(section, _handle_path(turned))
         handle.fix_normals()  # sweeps may come out inside-out depending on the path direction
         handles.append(handle)

@@ -123,6 +123,13 @@ def as_validated(loaded: object, path: object = None) -> trimesh.Trimesh:
     return mesh
 
 
+def check_up_axis(value: object, what: str = "up", path: object = None) -> str:
+    """`value` if it is one of `UP_CHOICES`, else a one-line error naming `what` (a flag, a key) and the file."""
+    if value not in UP_CHOICES:
+        raise InreditError(f"{what} must be one of {', '.join(UP_CHOICES)}, got {value!r}", path)
+    return value
+
+
 def base_area(mesh: trimesh.Trimesh, direction: np.ndarray) -> float:
     """Share of the convex hull's area the mesh would stand on if `direction` were up: hull faces
     facing -direction within `BASE_BAND` of the lowest point (a recessed or ringed foot counts whole)."""
