@@ -1,19 +1,23 @@
-"""nerfstudio benchmark/demo: a mug scene trained with inredit-sdf from a fitted mug INR, edited by ns-edit.
+"""nerfstudio benchmark/demo: a scene trained with inredit-sdf from a fitted INR of its mesh, edited by ns-edit.
 
     .venv/bin/python benchmarks/nerfstudio.py --edit remove-handle --json benchmarks/results/nerfstudio.json
+    .venv/bin/python benchmarks/nerfstudio.py --scene composition --edit symmetrize \
+        --json benchmarks/results/nerfstudio-symmetrize.json   # exact edit, distilled back to the run's spec
     .venv/bin/python benchmarks/nerfstudio.py --edit identity --quick      # smoke run (no trained editor needed)
 
 Steps (everything on the CPU, in --work, default out/bench_nerfstudio/):
-1. `inredit make-scene scenes/nerfstudio/mug.yaml` (a procedural mug of the remove-handle family);
+1. `inredit make-scene scenes/nerfstudio/<scene>.yaml` (default: a procedural mug of the remove-handle family;
+   `--scene composition`: the shipped asymmetric composition, a symmetrize input);
 2. fit the scene's mesh with the default fit job (the geometry the run starts from);
 3. `ns-train inredit-sdf` (configs/nerfstudio/cpu-mug.yaml) from that INR: appearance trained, geometry
    frozen (`--finetune-geometry` trains it too); its wall-clock time is the re-training cost;
 4. the trained run copied to `--runs` run folders (same scene: training 8 scenes would only repeat
    step 3), then ONE `inredit ns-edit --edit NAME` call over all of them (timed as a process, with
    and without the mesh/render extras, and in-process: load + edit + write only);
-5. scores on the mesh ns-edit extracts from the edited run (`edited_geometry.ply`), 96^3 grid:
-   handle emptied (fraction of the handle region outside the edited shape) and body IoU (outside the
-   handle region, against the exact handle-less body), for the source run and the edited run;
+5. scores on the mesh ns-edit extracts from the edited run (`edited_geometry.ply`), 96^3 grid, for the
+   source run and the edited run: mirror-symmetry IoU across x = 0; for a mug, handle emptied (fraction
+   of the handle region outside the edited shape) and body IoU (outside the handle region, against the
+   exact handle-less body); for symmetrize, IoU with the scene mesh united with its mirror image;
 6. `ns-render dataset` (test split) of the source and the edited run -> renders.png (source above edited).
 
 Prints a markdown table; --json writes the numbers.
@@ -54,17 +58,29 @@ def run(args: list, cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def handle_scores(mesh_path: Path, scene_meta: dict, resolution: int = 96) -> dict:
+def geometry_scores(mesh_path: Path, scene: Path, scene_meta: dict, edit: str, resolution: int = 96) -> dict:
+    """Scores of one run's extracted geometry against the scene it was trained on (see the docstring)."""
     import trimesh
 
     grid = grid_points(resolution)
+    occupancy = MeshShape(trimesh.load(mesh_path), watertight=True).occupancy(grid)
+    mirrored = lambda occ: occ.reshape(resolution, resolution, resolution)[::-1].reshape(-1)  # noqa: E731  x -> -x
+    scores = {"symmetry_iou": iou(occupancy, mirrored(occupancy))}
+    if edit == "symmetrize":
+        truth = MeshShape(trimesh.load(scene / "mesh.ply"), watertight=True).occupancy(grid)
+        scores["iou_vs_symmetrized_mesh"] = iou(occupancy, truth | mirrored(truth))
+    if "mug_params" in scene_meta:
+        scores |= handle_scores(occupancy, grid, scene_meta)
+    return scores
+
+
+def handle_scores(occupancy: np.ndarray, grid: np.ndarray, scene_meta: dict) -> dict:
     params = MugParams(**scene_meta["mug_params"])
     handle = handle_region(params, scene_to_source(scene_meta, grid))
     body = mug_body(params)
     norm = scene_meta["normalization"]
     body.apply_translation(-np.asarray(norm["center"]))
     body.apply_scale(norm["scale"])
-    occupancy = MeshShape(trimesh.load(mesh_path), watertight=True).occupancy(grid)
     target = MeshShape(body).occupancy(grid)
     return {"handle_emptied": float((~occupancy[handle]).mean()),
             "body_iou": iou(occupancy[~handle], target[~handle]), "handle_points": int(handle.sum())}
@@ -73,6 +89,8 @@ def handle_scores(mesh_path: Path, scene_meta: dict, resolution: int = 96) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--edit", default="remove-handle")
+    parser.add_argument("--scene", default="mug", help="a scene of scenes/nerfstudio/ (mug, composition, vase)")
+    parser.add_argument("--axis", default=None, help="symmetrize / mirror axis (ns-edit --axis)")
     parser.add_argument("--work", type=Path, default=REPO / "out" / "bench_nerfstudio")
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--iterations", type=int, default=None, help="training iterations (preset: 2000)")
@@ -94,7 +112,7 @@ def main() -> None:
 
     scene = work / "scene"
     start = time.perf_counter()
-    make_scene(load_scene_spec(REPO / "scenes" / "nerfstudio" / "mug.yaml", train_views=args.views, test_views=4,
+    make_scene(load_scene_spec(REPO / "scenes" / "nerfstudio" / f"{args.scene}.yaml", train_views=args.views, test_views=4,
                                resolution=args.resolution), scene)
     times["make_scene_s"] = time.perf_counter() - start
     meta = read_scene_metadata(scene)
@@ -121,23 +139,27 @@ def main() -> None:
         copy = work / "runs" / f"run{i}"
         shutil.copytree(source, copy)
         configs.append(copy / "config.yml")
-    ns_edit = [BIN / "inredit", "ns-edit", "--load-config", configs[0], *configs[1:], "--edit", args.edit]
+    ns_edit = [BIN / "inredit", "ns-edit", "--load-config", configs[0], *configs[1:], "--edit", args.edit,
+               *(["--axis", args.axis] if args.axis else [])]
     times["ns_edit_s"] = run(ns_edit + ["--output-dir", work / "edited"], cwd=work)
     times["ns_edit_no_extras_s"] = run(ns_edit + ["--output-dir", work / "edited_bare", "--mesh-format", "none",
                                                   "--no-renders"], cwd=work)
     times["identity_s"] = run([BIN / "inredit", "ns-edit", "--load-config", configs[0], "--edit", "identity",
                                "--output-dir", work / "identity"], cwd=work)
-    from inredit.editor.registry import get_editor
+    from inredit.editor.registry import resolve_editor
     from inredit.nerfstudio.edit_runs import edit_runs
 
-    _, core = edit_runs(configs, get_editor(args.edit), work / "edited_inprocess", mesh_format=None, renders=False)
+    editor = resolve_editor(args.edit, None, args.axis, None)
+    _, core = edit_runs(configs, editor, work / "edited_inprocess", mesh_format=None, renders=False)
     times["ns_edit_core_s"] = core["load_seconds"] + core["edit_seconds"] + core["write_seconds"]  # no process start
     edited = sorted((work / "edited").glob("scene/inredit-sdf/*/config.yml"))
     assert len(edited) == args.runs, edited
     baseline = next((work / "identity").glob("scene/inredit-sdf/*/config.yml"))
 
-    scores = {"source run": handle_scores(baseline.parent / "edited_geometry.ply", meta),
-              f"{args.edit} (ns-edit)": handle_scores(edited[0].parent / "edited_geometry.ply", meta)}
+    scores = {"source run": geometry_scores(baseline.parent / "edited_geometry.ply", scene, meta, args.edit),
+              f"{args.edit} (ns-edit)": geometry_scores(edited[0].parent / "edited_geometry.ply", scene, meta, args.edit)}
+    edit_record = json.loads((edited[0].parent / "inredit_edit.json").read_text()) \
+        if (edited[0].parent / "inredit_edit.json").exists() else {}
 
     start = time.perf_counter()
     from PIL import Image
@@ -153,16 +175,17 @@ def main() -> None:
     save_png(image_grid(rows), work / "renders.png")
     times["ns_render_s"] = time.perf_counter() - start
 
-    results = {"edit": args.edit, "runs": args.runs, "views": args.views, "resolution": args.resolution,
+    results = {"edit": args.edit, "scene": args.scene, "runs": args.runs, "edit_record": edit_record, "views": args.views, "resolution": args.resolution,
                "iterations": args.iterations or 2000, "geometry": "fine-tuned" if args.finetune_geometry else "frozen (fitted INR)",
                "fit_metrics": record.metrics, "times": times, "scores": scores,
                "ns_edit_vs_training": times["ns_edit_s"] / times["train_s"],
                "ns_edit_no_extras_vs_training": times["ns_edit_no_extras_s"] / times["train_s"],
                "ns_edit_core_vs_training": times["ns_edit_core_s"] / times["train_s"],
                "renders": str(work / "renders.png")}
-    print(f"| run | handle emptied | body IoU |\n|---|---|---|")
+    columns = list(next(iter(scores.values())))
+    print(f"| run | {' | '.join(columns)} |\n|---|{'---|' * len(columns)}")
     for name, s in scores.items():
-        print(f"| {name} | {s['handle_emptied']:.3f} | {s['body_iou']:.3f} |")
+        print(f"| {name} | {' | '.join(f'{s[c]:.3f}' if isinstance(s[c], float) else str(s[c]) for c in columns)} |")
     print(f"\n| step | seconds |\n|---|---|")
     for key, value in times.items():
         print(f"| {key} | {value:.2f} |")

@@ -145,6 +145,37 @@ def test_exact_edits_take_axis_and_radius(app):
         client.predict([handle_file(EXAMPLE_INRS / "vase.safetensors")], "dilate", 1.0, "x", 3.0, api_name="/edit")
 
 
+def test_combine_tab_is_exact(app):
+    """Union of two shipped INRs: a wider INR whose occupancy is the union of the inputs' grids, A-B-result
+    renders whose result silhouette is the union of A's and B's; A minus A is empty; one file is an error."""
+    from inredit_ui.app import EXAMPLE_INRS
+
+    client, _ = app
+    mug, ring = EXAMPLE_INRS / "mug.safetensors", EXAMPLE_INRS / "ring_with_peg.safetensors"
+    render, metrics, downloads = client.predict(handle_file(mug), handle_file(ring), "union", api_name="/combine")
+    row = dict(zip(metrics["headers"], metrics["data"][0]))
+    assert row["shape"] == "mug_union_ring_with_peg" and row["iou_vs_union_of_grids"] > 0.99
+    assert row["volume_result"] >= max(row["volume_a"], row["volume_b"]) and row["width"] == 64
+
+    rows = np.asarray(Image.open(render).convert("L")) < 250  # A, B, result stacked, 4 px gaps
+    height = (rows.shape[0] - 8) // 3
+    drawn_a, drawn_b, drawn_result = (rows[k * (height + 4):k * (height + 4) + height] for k in range(3))
+    expected = drawn_a | drawn_b
+    assert (expected & drawn_result).sum() / (expected | drawn_result).sum() > 0.97
+
+    combined, meta = load_inr(next(Path(d) for d in downloads if str(d).endswith(".safetensors")))
+    from inredit.geometry.mesh_io import file_sha256
+
+    assert meta["edit"]["name"] == "union"
+    assert [i["sha256"] for i in meta["edit"]["inputs"]] == [file_sha256(mug), file_sha256(ring)]  # provenance
+    assert any(str(d).endswith(".glb") for d in downloads)
+
+    _, metrics, _ = client.predict(handle_file(mug), handle_file(mug), "difference", api_name="/combine")
+    assert dict(zip(metrics["headers"], metrics["data"][0]))["volume_result"] < 0.01  # A minus A: nothing left
+    with pytest.raises(Exception, match="combine needs two INR files"):
+        client.predict(handle_file(mug), None, "union", api_name="/combine")
+
+
 def test_several_inrs_give_gallery_and_zip(app, fitted, tmp_path):
     client, _ = app
     inr_file = next(Path(d) for d in fitted[4] if str(d).endswith(".safetensors"))

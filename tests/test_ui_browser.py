@@ -132,6 +132,52 @@ def test_one_click_example_and_screenshot(page):
     assert Image.open(SCREENSHOT).size[0] >= 1000
 
 
+def table_row(page, selector: str, first_cell: str) -> dict[str, str]:
+    """The first data row of a gr.Dataframe as {header: cell text}, once its first cell reads `first_cell`."""
+    page.locator(f"{selector} [data-testid=cell-0-0]", has_text=first_cell).wait_for(timeout=FAST)
+    headers = page.locator(f"{selector} th[data-testid^=header-]").all()
+    return {h.get_attribute("title"): page.locator(f"{selector} [data-testid=cell-0-{k}]").inner_text().strip()
+            for k, h in enumerate(headers)}
+
+
+def test_symmetrize_example_in_browser(page):
+    """The composition example opens with the exact symmetrize: the after-shape is mirror-symmetric."""
+    page.get_by_role("tab", name="Edit").click()
+    old_src = image_src(page, "#edit-after")
+    example_button(page, "composition").click()
+    wait_for_new_image(page, "#edit-after", old_src, FAST)
+    assert page.locator("#edit-editor input").input_value().startswith("symmetrize")
+    row = table_row(page, "#edit-metrics", "composition")
+    assert float(row["symmetry_after"]) > 0.99 > float(row["symmetry_before"]) + 0.05, row
+    _, before = image_at(page, "#edit-before")
+    _, after = image_at(page, "#edit-after")
+    drawn_before, drawn_after = before.min(axis=2) < 250, after.min(axis=2) < 250
+    assert (drawn_after & ~drawn_before).sum() > 0.05 * drawn_before.sum()  # the mirror image was added
+    assert (drawn_before & ~drawn_after).sum() < 0.01 * drawn_before.sum()  # and nothing taken away (union)
+
+
+def test_combine_in_browser(page):
+    """Combine tab: upload two INRs, union them; the result row's silhouette is the union of A's and B's."""
+    from inredit_ui.app import EXAMPLE_INRS
+
+    page.get_by_role("tab", name="Combine").click()
+    upload(page, "#combine-a", EXAMPLE_INRS / "mug.safetensors")
+    upload(page, "#combine-b", EXAMPLE_INRS / "ring_with_peg.safetensors")
+    page.get_by_label("union").check()
+    page.click("#combine-button")
+    wait_for_new_image(page, "#combine-render", None, FAST)
+    _, grid = image_at(page, "#combine-render")
+    drawn = grid.min(axis=2) < 250
+    height = (drawn.shape[0] - 8) // 3  # rows A, B, result with 4 px gaps
+    drawn_a, drawn_b, drawn_result = (drawn[k * (height + 4):k * (height + 4) + height] for k in range(3))
+    expected = drawn_a | drawn_b
+    assert (expected & drawn_result).sum() / (expected | drawn_result).sum() > 0.97
+    assert float(table_row(page, "#combine-metrics", "mug_union_ring_with_peg")["iou_vs_union_of_grids"]) > 0.99
+    model_file(page, "#combine-model")
+    link = page.locator("#combine-downloads td.filename[aria-label='mug_union_ring_with_peg.safetensors']")
+    assert link.count() == 1
+
+
 def example_button(page, shape: str):
     """The Edit tab's example for a pre-fitted shape (e.g. "mug (remove-handle)")."""
     return page.get_by_role("button", name=re.compile(rf"^{shape} \("))

@@ -15,9 +15,11 @@ import gradio as gr
 import pandas as pd
 
 import inredit
+from inredit.combine import OPS
 from inredit.editor.exact import DEFAULT_RADIUS, MAX_RADIUS, ExactEditor
 from inredit.editor.registry import Editor, available_editors
 from inredit.errors import InreditError
+from inredit_ui.combining import add_mesh, combine_uploads
 from inredit_ui.editing import EditedShape, add_meshes, edit_uploads
 from inredit_ui.fitting import FULL_STEPS, fit_uploads
 from inredit_ui.limits import Limits
@@ -39,7 +41,8 @@ CPU = "cpu-bound"  # one concurrency group: a fit and an edit never fight over t
 INTRO = """# inredit
 Fit 3D shapes as small neural implicit functions (INRs), then edit them by rewriting their weights.
 **Fit**: upload meshes (or click an example) → INR files, renders and a 3D view.
-**Edit**: upload INR files (or use the ones just fitted) → before/after renders, 3D views and metrics."""
+**Edit**: upload INR files (or use the ones just fitted) → before/after renders, 3D views and metrics.
+**Combine**: two INR files → their union, intersection or difference, computed exactly in weight space."""
 
 
 @contextlib.contextmanager
@@ -132,6 +135,18 @@ def build_app(
             zip_path = add_meshes(shapes, workspace, settings)
             yield edit_outputs(shapes, zip_path)
 
+    def run_combine(first, second, op, progress=gr.Progress()):
+        with user_errors():
+            a, b = (as_paths(f)[0] if as_paths(f) else None for f in (first, second))
+            shape = combine_uploads(a, b, op, limits, workspace, settings, lambda f, text: progress(f, desc=text))
+            for note in shape.warnings:
+                gr.Warning(note)
+            progress(0.8, desc="extracting the mesh for the 3D view")
+            add_mesh(shape, workspace, settings)
+        downloads = [str(p) for p in (shape.inr_path, shape.glb, shape.render_png) if p is not None]
+        return str(shape.render_png), metrics_table([(shape.name, shape.metrics)]), downloads, \
+            str(shape.glb) if shape.glb else None
+
     def edit_outputs(shapes: list[EditedShape], zip_path):
         first = shapes[0]
         downloads = [str(p) for s in shapes for p in (s.inr_path, s.after_glb) if p is not None]
@@ -223,6 +238,30 @@ def build_app(
                                              file_count="multiple", interactive=False, height=140,
                                              elem_id="edit-downloads")
                 edit_state = gr.State([])
+            with gr.Tab("Combine", id="combine"):
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        combine_a = gr.File(label="Shape A (INR .safetensors)", file_types=[".safetensors"],
+                                            elem_id="combine-a")
+                        combine_b = gr.File(label="Shape B (INR .safetensors)", file_types=[".safetensors"],
+                                            elem_id="combine-b")
+                        combine_op = gr.Radio(list(OPS), value="union", label="Operation",
+                                              info="union = A or B, intersection = A and B, difference = A minus B; "
+                                                   "exact (min/max of the two SDFs), the result is a wider INR",
+                                              elem_id="combine-op")
+                        combine_button = gr.Button("Combine", variant="primary", elem_id="combine-button")
+                    with gr.Column(scale=2):
+                        combine_render = gr.Image(label="A, B and the result (rows; same 4 views)", type="filepath",
+                                                  interactive=False, elem_id="combine-render")
+                        combine_model = gr.Model3D(label="Result (3D)", height=300, clear_color=(1, 1, 1, 1),
+                                                   elem_id="combine-model")
+                        combine_metrics = gr.Dataframe(label="Volumes in the normalized cube; IoU of the result "
+                                                             "with the same operation on A's and B's voxel grids",
+                                                       elem_id="combine-metrics")
+                        combine_files = gr.File(label="Downloads (combined INR .safetensors, mesh .glb, renders)",
+                                                file_count="multiple", interactive=False, height=140,
+                                                elem_id="combine-downloads")
+                combine_glb = gr.State(None)
 
         fit_outputs = [fit_render, fit_model, fit_gallery, fit_metrics, fit_files, inr_files, fit_state]
         fit_event = dict(fn=run_fit, inputs=[mesh_files, steps, measure], outputs=fit_outputs,
@@ -248,6 +287,12 @@ def build_app(
         run_edit_chain(edit_button.click, api_name="edit")
         edit_gallery.select(pick_edit, edit_state, [before_img, after_img, before_model, after_model],
                             api_visibility="private")
+
+        (combine_button.click(lambda: None, None, combine_model, api_visibility="private")
+         .then(run_combine, [combine_a, combine_b, combine_op],
+               [combine_render, combine_metrics, combine_files, combine_glb],
+               api_name="combine", concurrency_id=CPU, concurrency_limit=1)
+         .success(lambda glb: glb, combine_glb, combine_model, api_visibility="private"))
 
         # one click on an example fills the inputs and runs the fit / edit
         if fit_examples is not None:

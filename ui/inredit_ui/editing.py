@@ -82,7 +82,7 @@ def edit_uploads(
                           _edit_metadata(meta, path, editor, strength, metrics[k]))
         before = cached_preview(workspace, path, inr, settings, "png")
         after = cached_preview(workspace, target, edited[k], settings, "png")
-        comparison = save_png(image_grid([[_read(before)], [_read(after)]]), out_dir / f"{stem}_before_after.png")
+        comparison = save_png(image_grid([[read_rgb(before)], [read_rgb(after)]]), out_dir / f"{stem}_before_after.png")
         shapes.append(EditedShape(name, path, target, before, after, comparison, metrics[k]))
     return shapes
 
@@ -126,7 +126,7 @@ def _edit_metadata(meta: dict, source: Path, editor: Editor, strength: float, me
     return result
 
 
-def _read(path: Path) -> np.ndarray:
+def read_rgb(path: Path) -> np.ndarray:
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
 
