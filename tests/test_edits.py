@@ -34,24 +34,44 @@ def test_remove_handle_empties_the_handle_and_keeps_the_body(seed):
     assert np.array_equal(original[~handle], target[~handle])  # nothing else changes
 
 
-def first_vessel_with(feature) -> np.random.Generator:
-    seed = next(s for s in range(500) if feature(sample_vessel_params(np.random.default_rng(s))))
-    return sample_vessel_params(np.random.default_rng(seed))
+def first_vessel_with(feature) -> MugParams:
+    sample = lambda seed: sample_vessel_params(np.random.default_rng(seed), extended=True)  # noqa: E731
+    return sample(next(s for s in range(500) if feature(sample(s))))
 
 
-@pytest.mark.parametrize("feature", ["thin", "ribbon", "two handles", "saucer", "spout"])
+VESSEL_FEATURES = {"thin": lambda p: p.wall < 0.03, "ribbon": lambda p: p.handle_section == "ribbon",
+                   "two handles": lambda p: p.handles == 2, "saucer": lambda p: p.saucer > 0,
+                   "spout": lambda p: p.spout > 0, "lid": lambda p: p.lid > 0,
+                   "cantilever": lambda p: p.handle_path == "cantilever",
+                   "overhead": lambda p: p.handle_path == "overhead" and p.spout > 0}
+
+
+@pytest.mark.parametrize("feature", list(VESSEL_FEATURES))
 def test_vessels_lose_only_their_handles(feature):
-    test = {"thin": lambda p: p.wall < 0.03, "ribbon": lambda p: p.handle_section == "ribbon",
-            "two handles": lambda p: p.handles == 2, "saucer": lambda p: p.saucer > 0, "spout": lambda p: p.spout > 0}
-    params = first_vessel_with(test[feature])
+    params = first_vessel_with(VESSEL_FEATURES[feature])
     mug, body = make_mug(params), edits.remove_handle(params)
     assert mug.is_watertight and body.is_watertight
     original, target, handle = occupancy(mug), occupancy(body), edits.handle_region(params, GRID)
     assert handle.sum() > 10 and original[handle].all() and not target[handle].any()
     assert np.array_equal(original[~handle], target[~handle])  # the spout and the saucer stay
-    if feature in ("saucer", "spout"):  # the kept part is really there: more than the plain body
-        plain = occupancy(make_mug(MugParams(**(params.to_dict() | {"saucer": 0.0, "spout": 0.0})), with_handle=False))
+    assert np.abs(mug.bounds).max() <= 0.9  # inside the family's frame
+    if feature in ("saucer", "spout", "lid"):  # the kept part is really there: more than the plain body
+        plain = occupancy(make_mug(MugParams(**(params.to_dict() | {"saucer": 0.0, "spout": 0.0, "lid": 0.0})),
+                                   with_handle=False))
         assert (target & ~plain).sum() > 10
+    if feature == "overhead":  # the loop stands above the rim, and it is what goes
+        assert (handle & (GRID[:, 1] > params.height / 2 + 0.1)).sum() > 5
+
+
+def test_extended_vessels_keep_the_plain_family():
+    """The extended family draws its extras after the plain family's: same shapes otherwise (the
+    datasets built from the plain family stay reproducible)."""
+    for seed in range(20):
+        plain = sample_vessel_params(np.random.default_rng(seed))
+        extended = sample_vessel_params(np.random.default_rng(seed), extended=True)
+        unchanged = {"lid", "lid_knob", "handle_path", "handle_rise", "handles"}
+        assert {k: v for k, v in plain.to_dict().items() if k not in unchanged} == \
+            {k: v for k, v in extended.to_dict().items() if k not in unchanged}
 
 
 def test_inside_outside_is_voted_over_spread_rays():

@@ -14,6 +14,14 @@ cups / mugs / jugs (`MugParams`): body of revolution standing on y = -height/2
     handle    azimuth 0-360 deg, centre at 35-65 % of the height, vertical span 35-65 % of the
               height (capped by the body), reach 0.14-0.3 out of the wall, thickness 0.11-0.16,
               cross-section round or square, path round / square / D-shaped
+vessels (`sample_vessel_params`, family "vessel"): the above with 60 % thin walls, sections round /
+    square / flat ribbon (half as thick, 1-1.8x as wide), span 20-70 % (ear-sized to long), reach
+    0.1-0.3, two opposite handles 10 %, a saucer (1.5-2.1x the foot radius) 25 %, a spout
+    (0.12-0.25 long) 25 %; saucer and spout stay when the handle goes
+    `extended=True` (family "vessel-extended") adds, after the same draws: a lid (disc 0.02-0.05
+    thick on the rim, knob 0.03-0.07) 15 %; a cantilever handle (attached at the top only, hanging
+    free; French presses, some mugs) 10 %; an overhead loop from rim to rim (kettles, teapots;
+    cups and mugs with room above, 0.18-0.32 over the rim, spout turned 90 deg away) 10 %
 asymmetric compositions (`CompositionParams`): 3-5 parts among box, cylinder, sphere, torus and
     capsule, sizes 0.25-0.6, random rotations, centres in [-0.35, 0.35]^3 with at least one part
     at |x| >= 0.2, union scaled about the origin to fit in 0.85 (x = 0 stays the mirror plane)
@@ -36,7 +44,7 @@ MUG_KINDS = {  # (height, radius, taper) ranges
     "mug": ((0.7, 1.0), (0.3, 0.42), (-0.05, 0.1)),
     "jug": ((0.95, 1.25), (0.28, 0.38), (-0.3, -0.1)),
 }
-HANDLE_PATHS = ("round", "square", "d")
+HANDLE_PATHS = ("round", "square", "d")  # + "cantilever", "overhead" in the extended vessel family
 HANDLE_SECTIONS = ("round", "square")
 PART_KINDS = ("box", "cylinder", "sphere", "torus", "capsule")
 
@@ -63,6 +71,9 @@ class MugParams:
     saucer: float = 0.0  # saucer radius under the foot (0: none); stays
     saucer_thickness: float = 0.0
     spout: float = 0.0  # spout length, opposite the handle near the rim (0: none); stays
+    lid: float = 0.0  # lid disc thickness on the rim (0: none); stays
+    lid_knob: float = 0.0  # knob radius on the lid
+    handle_rise: float = 0.0  # overhead handles: height of the loop above the rim
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -91,9 +102,11 @@ def sample_mug_params(rng: np.random.Generator, thickness: str = "chunky") -> Mu
     )
 
 
-def sample_vessel_params(rng: np.random.Generator) -> MugParams:
+def sample_vessel_params(rng: np.random.Generator, extended: bool = False) -> MugParams:
     """Cups, mugs and jugs as real ones come: thin or chunky walls, round / square / flat-ribbon
-    handles from ear-sized to long, sometimes two handles, a saucer or a spout (both stay)."""
+    handles from ear-sized to long, sometimes two handles, a saucer or a spout (both stay).
+    `extended`: also lids, cantilever and overhead handles (drawn after the others, so the plain
+    family's shapes, and the datasets built from them, stay the same)."""
     base = sample_mug_params(rng, "thin" if rng.random() < 0.6 else "chunky")
     section = str(rng.choice(["round", "square", "ribbon"]))
     thickness = base.handle_thickness
@@ -101,7 +114,7 @@ def sample_vessel_params(rng: np.random.Generator) -> MugParams:
     saucer = float(bottom_radius * rng.uniform(1.5, 2.1)) if rng.random() < 0.25 else 0.0
     handles = 2 if rng.random() < 0.1 else 1
     spout = float(rng.uniform(0.12, 0.25)) if rng.random() < 0.25 else 0.0
-    return replace(
+    params = replace(
         base, handle_section=section,
         handle_thickness=float(max(0.04, 0.5 * thickness) if section == "ribbon" else thickness),
         handle_width=float(thickness * rng.uniform(1.0, 1.8)) if section == "ribbon" else 0.0,
@@ -110,7 +123,21 @@ def sample_vessel_params(rng: np.random.Generator) -> MugParams:
         saucer=saucer, saucer_thickness=float(rng.uniform(0.02, 0.05)) if saucer else 0.0,
         spout=spout if handles == 1 else 0.0,  # the second handle sits where a spout would
     )
+    return _extend_vessel(params, rng) if extended else params
 
+
+def _extend_vessel(p: MugParams, rng: np.random.Generator) -> MugParams:
+    lid = float(rng.uniform(0.02, 0.05)) if rng.random() < 0.15 else 0.0
+    knob = float(rng.uniform(0.03, 0.07)) if lid else 0.0
+    path, rise, roll = p.handle_path, 0.0, rng.random()
+    top = p.height / 2
+    wanted_rise = float(rng.uniform(0.18, 0.32)) + (lid + 1.6 * knob if lid else 0.0)
+    if roll < 0.1:
+        path = "cantilever"
+    elif roll < 0.2 and p.kind != "jug" and top + wanted_rise + p.handle_thickness <= 0.85:
+        path, rise = "overhead", wanted_rise
+    return replace(p, lid=lid, lid_knob=knob, handle_path=path, handle_rise=rise,
+                   handles=1 if path == "overhead" else p.handles)
 
 def _radius_at(p: MugParams, y: float) -> float:
     """Outer radius of the body at height y (body spans -h/2 .. h/2)."""
@@ -144,6 +171,12 @@ def mug_body(p: MugParams) -> trimesh.Trimesh:
         parts.append(lip)
     if p.spout > 0:
         parts.append(_spout(p, revolve_profile(cavity)))
+    if p.lid > 0:  # a disc resting on (and slightly sunk into) the rim, with a knob
+        lid = trimesh.creation.cylinder(radius=p.radius - p.wall / 2, height=p.lid, sections=SECTIONS)
+        lid.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
+        parts.append(lid.apply_translation((0, p.height / 2 + p.lid / 2 - 0.01, 0)))
+        knob = trimesh.creation.icosphere(subdivisions=3, radius=p.lid_knob)
+        parts.append(knob.apply_translation((0, p.height / 2 + p.lid + 0.6 * p.lid_knob - 0.01, 0)))
     if p.saucer > 0:
         saucer = trimesh.creation.cylinder(radius=p.saucer, height=p.saucer_thickness, sections=SECTIONS)
         saucer.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
@@ -158,24 +191,39 @@ def _spout(p: MugParams, cavity: trimesh.Trimesh) -> trimesh.Trimesh:
     direction = np.array([np.sqrt(0.5), np.sqrt(0.5), 0.0])  # 45 degrees up, out along +x
     cone.apply_transform(trimesh.geometry.align_vectors([0.0, 0.0, 1.0], direction))
     cone.apply_translation((_radius_at(p, y) - p.wall, y, 0))
-    cone = _rotate_y(cone, p.handle_azimuth + np.pi)
+    cone = _rotate_y(cone, p.handle_azimuth + (np.pi / 2 if p.handle_path == "overhead" else np.pi))
     return trimesh.boolean.difference([cone, cavity], engine="manifold")
 
 
 def _handle_path(p: MugParams, count: int = 48) -> np.ndarray:
-    """3D centre line of the handle in the plane of its azimuth, ends buried in the wall."""
+    """3D centre line of the handle in the plane of its azimuth, ends buried in the wall (a
+    cantilever's lower end hangs free; an overhead loop runs from rim to rim)."""
     y_center = -p.height / 2 + p.handle_center * p.height
     half_span = min(p.handle_span * p.height, p.height - 2 * p.handle_thickness) / 2
     attach = min(_radius_at(p, y_center + half_span), _radius_at(p, y_center - half_span)) - p.wall / 2
+    if p.handle_path == "cantilever":  # out from the upper attachment, then down: a quarter ellipse
+        t = np.linspace(0, np.pi / 2, count)
+        y_top = y_center + half_span
+        u = _radius_at(p, y_top) - p.wall / 2 + p.handle_reach * np.sin(t)
+        v = y_top - 1.2 * half_span * (1 - np.cos(t))
+        return _in_azimuth_plane(p, u, v)
+    if p.handle_path == "overhead":  # a half ellipse over the opening, ends in the rim
+        t = np.linspace(0, np.pi, count)
+        half_width = p.radius - p.wall / 2
+        return _in_azimuth_plane(p, half_width * np.cos(t), p.height / 2 - 0.02 + p.handle_rise * np.sin(t))
     t = np.linspace(0, np.pi, count)
     exponent_out = {"round": 2.0, "square": 6.0, "d": 6.0}[p.handle_path]
     exponents = np.where(t < np.pi / 2, exponent_out, 2.0) if p.handle_path == "d" else np.full_like(t, exponent_out)
     sin, cos = np.sin(t), np.cos(t)
     u = attach + p.handle_reach * np.abs(sin) ** (2 / exponents)  # superellipse: rounder -> squarer
     v = y_center + half_span * np.sign(cos) * np.abs(cos) ** (2 / exponents)
-    path = np.stack([u, v, np.zeros_like(u)], axis=1)
+    return _in_azimuth_plane(p, u, v)
+
+
+def _in_azimuth_plane(p: MugParams, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(u = distance from the axis along the handle's azimuth, v = height) -> 3D points."""
     c, s = np.cos(p.handle_azimuth), np.sin(p.handle_azimuth)
-    return np.stack([path[:, 0] * c, path[:, 1], -path[:, 0] * s], axis=1)
+    return np.stack([u * c, v, -u * s], axis=1)
 
 
 def mug_handle(p: MugParams) -> trimesh.Trimesh:
@@ -193,6 +241,8 @@ def mug_handle(p: MugParams) -> trimesh.Trimesh:
         handle.fix_normals()  # sweeps may come out inside-out depending on the path direction
         handles.append(handle)
     _, cavity_profile = _body_profile(p)
+    if p.handle_path == "overhead":  # the loop passes over the opening: cut only inside the vessel
+        cavity_profile = list(dict.fromkeys((r, min(y, p.height / 2)) for r, y in cavity_profile))
     handle = union(handles) if len(handles) > 1 else handles[0]
     return trimesh.boolean.difference([handle, revolve_profile(cavity_profile)], engine="manifold")
 

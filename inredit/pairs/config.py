@@ -13,14 +13,15 @@ from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 
 EDITS = ("remove-handle", "symmetrize", "dilate", "erode")
-FAMILIES = {"remove-handle": ("mug", "vessel"), "symmetrize": ("composition", "mixed"),
+FAMILIES = {"remove-handle": ("mug", "vessel", "vessel-extended"), "symmetrize": ("composition", "mixed"),
             "dilate": ("mixed", "mug", "composition"), "erode": ("mixed", "mug", "composition")}
 
 
 @dataclass(frozen=True)
 class PairConfig:
     edit: str = "remove-handle"
-    family: str = "mug"  # mug | vessel (mugs, cups, jugs as real ones come) | composition | mixed (mugs + compositions)
+    family: str = "mug"  # mug | vessel (mugs, cups, jugs as real ones come) | vessel-extended (+ lids,
+    # cantilever and overhead handles) | composition | mixed (mugs + compositions)
     n_pairs: int = 1000
     shard_size: int = 50  # pairs fitted together in one batch and stored in one shard
     seed: int = 0

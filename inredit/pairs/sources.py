@@ -42,8 +42,8 @@ def make_source(config: PairConfig, index: int) -> PairSource:
     rng = pair_rng(config, index)
     split = SPLITS[int(np.searchsorted(np.cumsum(config.splits), rng.random(), side="right").clip(0, 2))]
     family = config.family if config.family != "mixed" else ("mug" if rng.random() < 0.5 else "composition")
-    if family in ("mug", "vessel"):
-        params = sample_mug_params(rng) if family == "mug" else sample_vessel_params(rng)
+    if family in ("mug", "vessel", "vessel-extended"):
+        params = sample_mug_params(rng) if family == "mug" else sample_vessel_params(rng, family == "vessel-extended")
         mesh = make_mug(params)
     else:
         params = sample_composition_params(rng)
