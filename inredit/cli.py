@@ -177,22 +177,37 @@ def demo(
 
 @app.command("make-pairs")
 def make_pairs(
-    config: Annotated[Path, typer.Option(help="Pair config YAML (configs/pairs/<edit>.yaml).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder (resumable: re-run to finish it).")],
+    config: Annotated[Optional[Path], typer.Option(help="Pair config YAML (configs/pairs/<edit>.yaml); with --from-meshes, only its fit settings are used.")] = None,
+    from_meshes: Annotated[Optional[Path], typer.Option("--from-meshes", help="CSV of your own mesh pairs: columns original, edited[, split]; paths relative to the CSV.")] = None,
+    edit_name: Annotated[Optional[str], typer.Option("--edit", help="With --from-meshes: the name of the edit the pairs show (e.g. remove-logo).")] = None,
     shard_index: Annotated[int, typer.Option(help="This worker's index (0 .. num-shards - 1).")] = 0,
     num_shards: Annotated[int, typer.Option(help="Number of workers; worker i builds shards k with k % n == i.")] = 1,
     workers: Annotated[int, typer.Option(help="Run this many local single-threaded worker processes and merge.")] = 1,
 ) -> None:
-    """Build (original, edited) INR pairs in shards; the index and card are written when all shards exist."""
-    from inredit.pairs.builder import build_pairs
-    from inredit.pairs.config import load_pair_config
+    """Build (original, edited) INR pairs in shards, from a procedural config or from your own meshes
+    (--from-meshes PAIRS.csv --edit NAME); the index and card are written when all shards exist."""
+    from inredit.pairs.builder import SkippedPairWarning, build_pairs
+    from inredit.pairs.config import PairConfig, load_pair_config, mesh_pairs_config
 
-    pair_config = load_pair_config(config)
-    with progress_bar("sampling shapes") as update:
+    if from_meshes is None:
+        if config is None:
+            raise InreditError("give --config (a procedural pair config) or --from-meshes PAIRS.csv --edit NAME")
+        if edit_name is not None:
+            raise InreditError("--edit names the edit of --from-meshes pairs; a pair config names its own edit")
+        pair_config = load_pair_config(config)
+    else:
+        if edit_name is None:
+            raise InreditError("--from-meshes needs --edit NAME: the edit your mesh pairs show")
+        pair_config = mesh_pairs_config(from_meshes, edit_name, load_pair_config(config) if config else PairConfig())
+    source_args = [*(["--config", str(config)] if config else []),
+                   *(["--from-meshes", str(from_meshes), "--edit", edit_name] if from_meshes else [])]
+    with progress_bar("sampling shapes") as update, warnings.catch_warnings():
+        warnings.simplefilter("always", SkippedPairWarning)
         if workers > 1:
             from inredit.pairs.workers import run_workers
 
-            card = run_workers(pair_config, config, out, workers, on_progress=update)
+            card = run_workers(pair_config, source_args, out, workers, on_progress=update)
         else:
             card = build_pairs(pair_config, out, shard_index, num_shards, on_progress=update)
     if card is None:

@@ -145,6 +145,28 @@ def test_exact_edits_take_axis_and_radius(app):
         client.predict([handle_file(EXAMPLE_INRS / "vase.safetensors")], "dilate", 1.0, "x", 3.0, api_name="/edit")
 
 
+def test_an_uploaded_editor_file_replaces_the_chosen_edit(app):
+    """A trained editor file (here the shipped learned dilate, 0.6 MB, as a user's own would be) is
+    used instead of the dropdown's edit; a file that is not an editor is a one-line message."""
+    from inredit_ui.app import EXAMPLE_INRS, editor_card_markdown, uploaded_editor
+
+    import inredit
+
+    client, _ = app
+    editor_file = Path(inredit.__file__).parent / "editor" / "zoo" / "dilate.safetensors"
+    outputs = client.predict([handle_file(EXAMPLE_INRS / "mug.safetensors")], "identity", 1.0, "x", 0.05,
+                             handle_file(editor_file), api_name="/edit")
+    row = dict(zip(outputs[3]["headers"], outputs[3]["data"][0]))
+    assert row["volume_change"] > 0.1  # dilated: not the identity chosen in the dropdown
+    _, meta = load_inr(next(Path(d) for d in outputs[4] if str(d).endswith(".safetensors")))
+    assert meta["edit"]["name"] == "dilate"
+    card = editor_card_markdown(uploaded_editor(editor_file))
+    assert card.startswith("**dilate**") and "freq6-w32-h3" in card and "trained on" in card
+    with pytest.raises(Exception, match="mug.safetensors"):
+        client.predict([handle_file(EXAMPLE_INRS / "mug.safetensors")], "identity", 1.0, "x", 0.05,
+                       handle_file(EXAMPLE_INRS / "mug.safetensors"), api_name="/edit")
+
+
 def test_combine_tab_is_exact(app):
     """Union of two shipped INRs: a wider INR whose occupancy is the union of the inputs' grids, A-B-result
     renders whose result silhouette is the union of A's and B's; A minus A is empty; one file is an error."""

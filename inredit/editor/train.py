@@ -194,6 +194,10 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     atomic_write_text(config_file, json.dumps(as_json, indent=2))
 
     train, val = load_pairs(config.data, "train"), load_pairs(config.data, "val")
+    data_edit = json.loads((Path(config.data) / "index.json").read_text())["config"]["edit"]
+    if data_edit != config.edit:  # the editor file is named by its edit: it must be the data's
+        raise InreditError(f"the pairs show the edit '{data_edit}', the training config says '{config.edit}'",
+                           config.data)
     torch.manual_seed(config.seed)
     model = build_model(config, train.original.spec)
     model.set_input_statistics(train.original)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,11 @@ from inredit.pairs.sources import make_source
 from inredit.shape_metrics import inr_occupancy
 
 SHARD_FORMAT = "inredit.pairs/1"
+
+
+class SkippedPairWarning(UserWarning):
+    """A row of a user's pairs CSV that cannot become a pair (the build goes on without it)."""
+
 Progress = Callable[[str, int, int], None]
 
 
@@ -93,7 +99,18 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
     """Fit one shard's originals and targets; returns (tensors, header)."""
     start_time = time.perf_counter()
     indices = range(shard * config.shard_size, min((shard + 1) * config.shard_size, config.n_pairs))
-    sources = [make_source(config, i) for i in indices]
+    sources, skipped = [], []
+    for i in indices:
+        try:
+            sources.append(make_source(config, i))
+        except InreditError as exc:  # a user's unusable mesh pair: one line, counted in the card
+            warnings.warn(f"pair {i} skipped: {exc}", SkippedPairWarning, stacklevel=2)
+            skipped.append({"index": i, "accepted": False, "skipped": str(exc), "position": None})
+    if not sources:
+        header = {"format": SHARD_FORMAT, "config_digest": config.digest(), "shard": shard,
+                  "spec": config.spec.to_dict(), "seconds": time.perf_counter() - start_time,
+                  "finished": time.time(), "records": skipped}
+        return {"empty": torch.zeros(1)}, header
     sampling = dataclasses.replace(SamplingConfig(), n_points=config.n_samples, surface_fraction=config.surface_fraction,
                                    near_fraction=config.near_fraction)
     originals = [sample_shape_sdf(s.original, sampling, seed=s.index) for s in sources]
@@ -121,8 +138,9 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
             "index": s.index, "seed": s.seed, "split": s.split, "family": s.family, "params": s.params,
             "normalization": s.normalization,
             "iou_original": iou_original, "iou_target": iou_target, "residual_ratio": float(ratios[j]),
-            "accepted": bool(min(iou_original, iou_target) >= config.quality_floor),
+            "accepted": bool(min(iou_original, iou_target) >= config.quality_floor), "position": j,
         })
+    records += skipped
     tensors = {f"original.weight.{l}": w.contiguous() for l, w in enumerate(original.weights)}
     tensors |= {f"target.weight.{l}": w.contiguous() for l, w in enumerate(target.weights)}
     tensors["target_points"], tensors["target_sdf"] = torch.from_numpy(stored_points), torch.from_numpy(stored_sdf)
@@ -179,7 +197,8 @@ def merge(out_dir: Path, config: PairConfig) -> dict | None:
     if not all(shard_is_done(p, config) for p in paths):
         return None
     headers = [read_shard_header(p) for p in paths]
-    pairs = [r | {"shard": h["shard"], "position": j} for h in headers for j, r in enumerate(h["records"])]
+    # "position": the pair's row in its shard's tensors (older shards: the record's order)
+    pairs = [{"position": j} | r | {"shard": h["shard"]} for h in headers for j, r in enumerate(h["records"])]
     index = {"format": SHARD_FORMAT, "config": config.to_dict(), "digest": config.digest(),
              "shards": [p.name for p in paths], "pairs": pairs}
     atomic_write_text(out_dir / "index.json", json.dumps(index, indent=1))

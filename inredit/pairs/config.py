@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,11 +42,20 @@ class PairConfig:
     max_parts: int = 0  # compositions: keep only the first N parts (0 = all 3-5); symmetrized targets of
     # 3-5 parts are too detailed for the default spec (median target IoU 0.91-0.94 in trial shards)
     spec: INRSpec = field(default_factory=INRSpec)
+    # family "meshes": pairs from a user's CSV of (original, edited) meshes (see pairs/user_meshes.py)
+    pairs_csv: str = ""  # absolute path of the CSV
+    csv_sha256: str = ""  # its content: a changed CSV is another dataset
+    up: str = "auto"  # the originals' up axis, as `inredit fit --up`
 
     def __post_init__(self) -> None:
-        if self.edit not in EDITS:
+        if self.family == "meshes":
+            if not self.pairs_csv:
+                raise ValueError("family 'meshes' needs pairs_csv (inredit make-pairs --from-meshes PAIRS.csv)")
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", self.edit):
+                raise ValueError(f"edit name {self.edit!r}: use lower-case letters, digits, '-' and '_'")
+        elif self.edit not in EDITS:
             raise ValueError(f"unknown edit {self.edit!r} (known: {', '.join(EDITS)})")
-        if self.family not in FAMILIES[self.edit]:
+        if self.family != "meshes" and self.family not in FAMILIES[self.edit]:
             raise ValueError(f"family {self.family!r} does not fit edit {self.edit!r} (use {FAMILIES[self.edit]})")
         if self.max_parts < 0:
             raise ValueError(f"max_parts {self.max_parts} must be >= 0 (0 = no limit)")
@@ -58,12 +68,31 @@ class PairConfig:
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
+        if self.family != "meshes":  # procedural configs keep the keys (and digests) they always had
+            for key in ("pairs_csv", "csv_sha256", "up"):
+                data.pop(key)
         data["spec"] = self.spec.to_dict()
         data["splits"] = list(self.splits)
         return data
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def mesh_pairs_config(pairs_csv: str | Path, edit: str, base: PairConfig | None = None) -> PairConfig:
+    """The config of a dataset built from a user's pairs CSV: the fit settings of `base` (a pair
+    config file, or the defaults), one pair per CSV row."""
+    from inredit.geometry.mesh_io import file_sha256
+    from inredit.pairs.user_meshes import read_pairs_csv
+
+    pairs_csv = Path(pairs_csv).resolve()
+    rows = read_pairs_csv(pairs_csv)
+    base = base or PairConfig()
+    try:
+        return dataclasses.replace(base, edit=edit, family="meshes", n_pairs=len(rows), pairs_csv=str(pairs_csv),
+                                   csv_sha256=file_sha256(pairs_csv), shard_size=min(base.shard_size, len(rows)))
+    except ValueError as exc:
+        raise InreditError(str(exc), pairs_csv) from None
 
 
 def load_pair_config(path: str | Path) -> PairConfig:

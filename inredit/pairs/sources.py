@@ -7,6 +7,7 @@ computed in that normalized frame (the mug body gets the same transform as its m
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +40,11 @@ def pair_rng(config: PairConfig, index: int) -> np.random.Generator:
 
 
 def make_source(config: PairConfig, index: int) -> PairSource:
+    """Pair `index` of the config; for a user's mesh pairs, an unusable row raises InreditError."""
     rng = pair_rng(config, index)
     split = SPLITS[int(np.searchsorted(np.cumsum(config.splits), rng.random(), side="right").clip(0, 2))]
+    if config.family == "meshes":
+        return _user_source(config, index, split)
     family = config.family if config.family != "mixed" else ("mug" if rng.random() < 0.5 else "composition")
     if family in ("mug", "vessel", "vessel-extended"):
         params = sample_mug_params(rng) if family == "mug" else sample_vessel_params(rng, family == "vessel-extended")
@@ -62,6 +66,23 @@ def make_source(config: PairConfig, index: int) -> PairSource:
         target = edits.erode(original, config.radius)
     normalization = {"center": normalized.center.tolist(), "scale": float(normalized.scale)}
     return PairSource(index, [config.seed, index], split, family, params.to_dict(), normalization, MeshShape(original), target)
+
+
+def _user_source(config: PairConfig, index: int, seeded_split: str) -> PairSource:
+    from inredit.pairs.user_meshes import load_mesh_pair
+
+    row = _csv_rows(config.pairs_csv)[index]
+    original, edited = load_mesh_pair(row, config.up)
+    params = {"original": str(row.original), "edited": str(row.edited), "original_sha256": original.sha256}
+    return PairSource(index, [config.seed, index], row.split or seeded_split, "meshes", params,
+                      original.normalization_metadata(), MeshShape(original.mesh, original.watertight), edited)
+
+
+@functools.lru_cache(maxsize=4)
+def _csv_rows(path: str) -> list:
+    from inredit.pairs.user_meshes import read_pairs_csv
+
+    return read_pairs_csv(path)
 
 
 def to_family_frame(points: np.ndarray, normalization: dict) -> np.ndarray:

@@ -19,12 +19,13 @@ from inredit.pairs.builder import merge, prepare_output, shard_is_done, shard_pa
 from inredit.pairs.config import PairConfig
 
 
-def run_workers(config: PairConfig, config_path: Path, out_dir: Path, workers: int,
+def run_workers(config: PairConfig, source_args: list[str], out_dir: Path, workers: int,
                 on_progress: Callable[[str, int, int], None] | None = None) -> dict | None:
+    """`source_args`: the make-pairs options that define the dataset (--config, --from-meshes, --edit)."""
     prepare_output(out_dir, config)  # refuse a folder of another config before starting anything
     env = os.environ | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     logs = [out_dir / f"worker-{i}.log" for i in range(workers)]
-    procs = [subprocess.Popen([sys.executable, "-m", "inredit.cli", "make-pairs", "--config", str(config_path),
+    procs = [subprocess.Popen([sys.executable, "-m", "inredit.cli", "make-pairs", *source_args,
                                "--out", str(out_dir), "--shard-index", str(i), "--num-shards", str(workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=open(logs[i], "w"))
              for i in range(workers)]

@@ -17,6 +17,7 @@ import pandas as pd
 import inredit
 from inredit.combine import OPS
 from inredit.editor.exact import DEFAULT_RADIUS, MAX_RADIUS, ExactEditor
+from inredit.editor.learned import LearnedEditor
 from inredit.editor.registry import Editor, available_editors
 from inredit.errors import InreditError
 from inredit_ui.combining import add_mesh, combine_uploads
@@ -120,11 +121,15 @@ def build_app(
             state,
         )
 
-    def run_edit(files, editor_name, strength, axis="x", radius=DEFAULT_RADIUS, progress=gr.Progress()):
+    def run_edit(files, editor_name, strength, axis="x", radius=DEFAULT_RADIUS, editor_file=None,
+                 progress=gr.Progress()):
         with user_errors():
-            if editor_name not in editors:
+            if editor_file:  # the user's own trained editor (e.g. from `inredit train-editor`) wins
+                chosen = uploaded_editor(editor_file)
+            elif editor_name not in editors:
                 raise InreditError(f"unknown edit '{editor_name}' (available: {', '.join(editors)})")
-            chosen = editors[editor_name]
+            else:
+                chosen = editors[editor_name]
             if isinstance(chosen, ExactEditor):  # axis and radius are the exact edits' options
                 chosen = chosen.with_options(axis, float(radius))
             shapes = edit_uploads(as_paths(files), chosen, float(strength), limits, workspace,
@@ -213,6 +218,11 @@ def build_app(
                                             elem_id="edit-axis")
                             radius = gr.Number(DEFAULT_RADIUS, minimum=0.001, maximum=MAX_RADIUS, step=0.01,
                                                label="Radius (dilate, erode)", elem_id="edit-radius")
+                        with gr.Accordion("Your own editor (optional)", open=False):
+                            editor_file = gr.File(label="Trained editor (.safetensors from `inredit train-editor`); "
+                                                        "replaces the Edit choice above", file_types=[".safetensors"],
+                                                  elem_id="edit-editor-file")
+                            editor_card = gr.Markdown(elem_id="edit-editor-card")
                         edit_button = gr.Button("Edit", variant="primary", elem_id="edit-button")
                         edit_example = gr.Textbox(visible=False)
                         edit_examples = inr_examples(edit_example, editor, strength, editors)
@@ -274,7 +284,9 @@ def build_app(
         # never draws a model whose value is re-sent while its viewer code is still loading, and a
         # generator (renders first, meshes later) re-sends its last value when it completes.
         edit_outputs_list = [before_img, after_img, edit_gallery, edit_metrics, edit_files, edit_state]
-        edit_event = dict(fn=run_edit, inputs=[inr_files, editor, strength, axis, radius], outputs=edit_outputs_list,
+        editor_file.change(show_editor_card, editor_file, editor_card, api_visibility="private")
+        edit_event = dict(fn=run_edit, inputs=[inr_files, editor, strength, axis, radius, editor_file],
+                          outputs=edit_outputs_list,
                           concurrency_id=CPU, concurrency_limit=1)
         models = [before_model, after_model]
 
@@ -303,6 +315,29 @@ def build_app(
             run_edit_chain(edit_examples.load_input_event
                            .then(example_files("inr"), edit_example, inr_files, api_visibility="private").then)
     return demo
+
+
+def uploaded_editor(path) -> LearnedEditor:
+    """A trained editor file the user uploaded (safetensors: tensors and JSON only, no pickle)."""
+    return LearnedEditor(Path(path))
+
+
+def editor_card_markdown(editor: LearnedEditor) -> str:
+    card = editor.card
+    lines = [f"**{editor.name}** — {editor.description}", f"- input spec: `{editor.spec.describe()}`"]
+    if "train_pairs" in card:
+        lines.append(f"- trained on {card['train_pairs']} pairs of `{card.get('data', '?')}` "
+                     f"({card.get('val_pairs', '?')} validation pairs), best epoch {card.get('epoch', '?')}")
+    if "val_function_loss" in card:
+        lines.append(f"- validation function loss {card['val_function_loss']:.5f}")
+    return "\n".join(lines)
+
+
+def show_editor_card(path) -> str:
+    if not path:
+        return ""
+    with user_errors():
+        return editor_card_markdown(uploaded_editor(path))
 
 
 def pick(state, evt: gr.SelectData):
