@@ -77,6 +77,9 @@ def fit(
     up: Annotated[Optional[str], typer.Option(help="The meshes' up axis, turned onto +y: x, y, z, or auto (the axis with the largest flat base; default).")] = None,
     metrics: Annotated[bool, typer.Option(help="Measure IoU / Chamfer / normal consistency against each mesh.")] = True,
     device: Annotated[str, typer.Option(help="cpu, cuda, or auto (cuda when available).")] = "auto",
+    ray: Annotated[Optional[str], typer.Option("--ray", help="Run on Ray, one task per batch: a cluster address (auto, ray://host:10001) or nothing / 'local' for a local instance. OUT must be a shared path.")] = None,
+    ray_cpus: Annotated[float, typer.Option(help="With --ray: CPUs per task.")] = 1.0,
+    ray_gpus: Annotated[float, typer.Option(help="With --ray: GPUs per task.")] = 0.0,
 ) -> None:
     """Fit one INR per mesh, many at once. Re-running skips shapes already fitted (resumable)."""
     import dataclasses
@@ -98,7 +101,12 @@ def fit(
     init = load_inr(init_from, expected_spec=job.spec)[0] if init_from is not None else None
 
     with progress_bar("loading meshes", every=50) as on_progress:
-        records = fit_meshes(meshes, out, job, init=init, on_progress=on_progress)
+        if ray is not None:
+            from inredit.ray_tasks import RaySettings, fit_meshes_on_ray
+
+            records = fit_meshes_on_ray(meshes, out, job, RaySettings(ray, ray_cpus, ray_gpus), init, on_progress)
+        else:
+            records = fit_meshes(meshes, out, job, init=init, on_progress=on_progress)
 
     rows = [(r.name, "skipped (done)" if r.skipped else "fitted", r.metrics) for r in records]
     print_metrics_table(f"INRs in {out} (spec {job.spec.describe()})", rows)
@@ -184,6 +192,9 @@ def make_pairs(
     shard_index: Annotated[int, typer.Option(help="This worker's index (0 .. num-shards - 1).")] = 0,
     num_shards: Annotated[int, typer.Option(help="Number of workers; worker i builds shards k with k % n == i.")] = 1,
     workers: Annotated[int, typer.Option(help="Run this many local single-threaded worker processes and merge.")] = 1,
+    ray: Annotated[Optional[str], typer.Option("--ray", help="Run on Ray, one task per shard: a cluster address (auto, ray://host:10001) or nothing / 'local' for a local instance. OUT must be a shared path.")] = None,
+    ray_cpus: Annotated[float, typer.Option(help="With --ray: CPUs per task.")] = 1.0,
+    ray_gpus: Annotated[float, typer.Option(help="With --ray: GPUs per task.")] = 0.0,
 ) -> None:
     """Build (original, edited) INR pairs in shards, from a procedural config or from your own meshes
     (--from-meshes PAIRS.csv --edit NAME); the index and card are written when all shards exist."""
@@ -204,7 +215,11 @@ def make_pairs(
                    *(["--from-meshes", str(from_meshes), "--edit", edit_name] if from_meshes else [])]
     with progress_bar("sampling shapes") as update, warnings.catch_warnings():
         warnings.simplefilter("always", SkippedPairWarning)
-        if workers > 1:
+        if ray is not None:
+            from inredit.ray_tasks import RaySettings, build_pairs_on_ray
+
+            card = build_pairs_on_ray(pair_config, out, RaySettings(ray, ray_cpus, ray_gpus), on_progress=update)
+        elif workers > 1:
             from inredit.pairs.workers import run_workers
 
             card = run_workers(pair_config, source_args, out, workers, on_progress=update)
@@ -317,19 +332,25 @@ def distill(
 
 @app.command("train-editor")
 def train_editor_command(
-    config: Annotated[Path, typer.Option(help="Editor training config YAML (configs/editor/<edit>.yaml).")],
+    config: Annotated[Path, typer.Option(help="Editor training config YAML (configs/editor/<edit>.yaml); only data and edit are required.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (resumable: re-run to continue).")],
 ) -> None:
-    """Train a DWSNet editor (or the flat-MLP baseline) on a pair dataset."""
+    """Train a DWSNet editor (or the flat-MLP baseline) on a pair dataset. Several processes:
+    `torchrun --standalone --nproc-per-node N -m inredit.cli train-editor ...` (DistributedDataParallel)."""
+    import os
+    from contextlib import nullcontext
+
     from inredit.config import build_dataclass, read_yaml_mapping
     from inredit.editor.train import TrainConfig, train_editor
 
+    main_process = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 reports
     train_config = build_dataclass(TrainConfig, read_yaml_mapping(config, "training config"), config, "top level")
-    with progress_bar("loading pairs") as update:
+    with progress_bar("loading pairs") if main_process else nullcontext(None) as update:
         state = train_editor(train_config, out, on_progress=update)
-    best = min(state["history"], key=lambda h: h["val_loss"])
-    console.print(f"best epoch {best['epoch']}: val function loss {best['val_loss']:.5f} -> {out / 'editor.safetensors'}"
-                  f" ({state['seconds'] / 60:.1f} min of training)")
+    if main_process:
+        best = min(state["history"], key=lambda h: h["val_loss"])
+        console.print(f"best epoch {best['epoch']}: val function loss {best['val_loss']:.5f} -> {out / 'editor.safetensors'}"
+                      f" ({state['seconds'] / 60:.1f} min of training)")
 
 
 @app.command()
@@ -449,8 +470,18 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
 
 
+def bare_ray_flag(argv: list[str]) -> list[str]:
+    """`--ray` given without an address means a local Ray instance: `--ray local`."""
+    result = list(argv)
+    for k, arg in enumerate(argv):
+        if arg == "--ray" and (k + 1 == len(argv) or argv[k + 1].startswith("-")):
+            result[k] = "--ray=local"
+    return result
+
+
 def main() -> None:
     warnings.showwarning = _one_line_warning
+    sys.argv = bare_ray_flag(sys.argv)
     try:
         app()
     except InreditError as exc:

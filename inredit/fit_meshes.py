@@ -73,6 +73,16 @@ def is_done(out_file: Path, spec: INRSpec, sha256: str, up: str = "auto") -> dic
     return None
 
 
+def validate_inputs(mesh_paths: Sequence[str | Path], out_dir: Path, job: FitJob) -> list[Mesh]:
+    """Load and check every mesh (one output name each) before anything is fitted."""
+    paths = [Path(p) for p in mesh_paths]
+    stems = [p.stem for p in paths]
+    duplicates = sorted({s for s in stems if stems.count(s) > 1})
+    if duplicates:
+        raise InreditError(f"several input meshes share the output name(s) {duplicates}; rename them", out_dir)
+    return [load_mesh(p, up=job.up) for p in paths]
+
+
 def fit_meshes(
     mesh_paths: Sequence[str | Path],
     out_dir: str | Path,
@@ -82,12 +92,7 @@ def fit_meshes(
 ) -> list[FitRecord]:
     """Fit every mesh (validated first, so bad input fails before any training starts)."""
     out_dir = Path(out_dir)
-    paths = [Path(p) for p in mesh_paths]
-    stems = [p.stem for p in paths]
-    duplicates = sorted({s for s in stems if stems.count(s) > 1})
-    if duplicates:
-        raise InreditError(f"several input meshes share the output name(s) {duplicates}; rename them", out_dir)
-    meshes = [load_mesh(p, up=job.up) for p in paths]
+    meshes = validate_inputs(mesh_paths, out_dir, job)
 
     records: dict[str, FitRecord] = {}
     todo: list[Mesh] = []

@@ -232,3 +232,37 @@ def test_evaluation_scores_exact_editors_beside_learned_ones(tiny_pairs):
     # the pairs' own r = 0.05; 400-step tiny fits leave much of the gap in the fits themselves
     assert exact["gap_closed"] > 0.3 and exact["gap_closed_median"] > 0.3
     assert exact["latency_b1_ms"] > 0 and exact["seconds_per_inr"] < 0.01
+
+
+def test_torchrun_two_processes_train_the_same_editor_as_one(tiny_pairs, tmp_path):
+    """`torchrun --nproc-per-node 2` (DistributedDataParallel, gloo on CPU) with the same global batch
+    gives the validation losses of a one-process run, up to float summation order."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from inredit.editor.train import Processes
+
+    shares = [Processes(rank, 3).share(10) for rank in range(3)]  # each pair in exactly one process
+    assert sorted(torch.cat(shares).tolist()) == list(range(10)) and [len(s) for s in shares] == [4, 3, 3]
+
+    config = small(tiny_pairs, epochs=3, augment_translations=(1,), translation_range=0.05)
+    train_editor(config, tmp_path / "one")
+    config_file = tmp_path / "train.yaml"
+    config_file.write_text(yaml.safe_dump(json.loads(json.dumps(config.__dict__))))
+    torchrun = Path(sys.executable).parent / "torchrun"
+    result = subprocess.run([str(torchrun), "--standalone", "--nproc-per-node", "2", "-m", "inredit.cli",
+                             "train-editor", "--config", str(config_file), "--out", str(tmp_path / "two")],
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    one = json.loads((tmp_path / "one" / "history.json").read_text())
+    two = json.loads((tmp_path / "two" / "history.json").read_text())
+    assert [h["epoch"] for h in two] == [1, 2, 3]
+    for a, b in zip(one, two):
+        assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-4)
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
+    assert load_editor(tmp_path / "two" / "editor.safetensors")[1]["card"]["processes"] == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,44 @@ class TrainConfig:
             return self.lr * (step + 1) / self.warmup_steps
         progress = (step - self.warmup_steps) / max(1, total - self.warmup_steps)
         return 0.5 * self.lr * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+@dataclass(frozen=True)
+class Processes:
+    """This process's place in a torchrun job (rank 0 of 1 without torchrun)."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+    def share(self, batch: int) -> torch.Tensor:
+        """This process's rows of a global batch: rank, rank + N, ... (the shares partition it)."""
+        return torch.arange(batch)[self.rank::self.world]
+
+    def mean(self, value: float) -> float:
+        """The mean of a number over all processes (e.g. a loss of each one's share of a batch)."""
+        if self.world == 1:
+            return value
+        tensor = torch.tensor([value], dtype=torch.float64)
+        torch.distributed.all_reduce(tensor)
+        return float(tensor) / self.world
+
+
+def join_processes() -> Processes:
+    """Under torchrun (WORLD_SIZE > 1): join the process group, gloo on CPU, nccl with CUDA."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Processes()
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return Processes(torch.distributed.get_rank(), torch.distributed.get_world_size())
 
 
 def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
@@ -184,14 +223,20 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     """Train (or resume) into OUT: `editor.safetensors` (best), `last.safetensors`, `history.json`.
 
     `max_epochs` stops early after that many epochs of this call (used to test resuming).
+    Under `torchrun --nproc-per-node N` the N processes train one model with DistributedDataParallel:
+    every process draws the same global batch and augmentations (same seeds), computes its share of
+    the pairs (rows rank, rank + N, ...), and the gradients are averaged; rank 0 writes the files.
+    The result equals a one-process run with the same `batch_size` up to float summation order.
     """
     out_dir = Path(out_dir)
+    processes = join_processes()
     out_dir.mkdir(parents=True, exist_ok=True)
     config_file = out_dir / "train_config.json"
     as_json = config_as_json(config)
     if config_file.exists() and read_run_config(out_dir) != as_json:
         raise InreditError("holds a training run of another config: use a new --out folder", out_dir)
-    atomic_write_text(config_file, json.dumps(as_json, indent=2))
+    if processes.main:
+        atomic_write_text(config_file, json.dumps(as_json, indent=2))
 
     train, val = load_pairs(config.data, "train"), load_pairs(config.data, "val")
     data_edit = json.loads((Path(config.data) / "index.json").read_text())["config"]["edit"]
@@ -201,6 +246,13 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     torch.manual_seed(config.seed)
     model = build_model(config, train.original.spec)
     model.set_input_statistics(train.original)
+    trained = model
+    if processes.world > config.batch_size:
+        raise InreditError(f"batch_size {config.batch_size} is smaller than the {processes.world} processes")
+    if processes.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        trained = DistributedDataParallel(model)  # same initial weights everywhere: one seed
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     n_train = train.original.batch_size
@@ -233,8 +285,13 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
                 offsets = random_translations(len(idx), original.spec.n_input_dims, config.augment_translations,
                                               config.translation_range, generator)
                 original, target, points = translate_batch(original, target, points, offsets)
-            edited = model(original)
-            loss = function_loss(edited, points, train.target_sdf[idx][:, choice], config.truncation).mean()
+            sdf = train.target_sdf[idx][:, choice]
+            if processes.world > 1:  # this process's share of the global batch
+                mine = processes.share(len(idx))
+                original, target, points, sdf = original.select(mine), target.select(mine), points[mine], sdf[mine]
+            edited = trained(original)
+            # sum / global batch, times N: DDP's gradient mean over processes is the global batch mean
+            loss = function_loss(edited, points, sdf, config.truncation).sum() * processes.world / len(idx)
             if config.weight_loss > 0:
                 loss = loss + config.weight_loss * sum(
                     ((e - t) / s).pow(2).mean() for e, t, s in zip(edited.weights, target.weights, model.input_scale))
@@ -245,8 +302,8 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             state["step"] += 1
-            epoch_loss += loss.item()
-            if on_progress is not None:
+            epoch_loss += processes.mean(loss.item())
+            if on_progress is not None and processes.main:
                 on_progress(f"epoch {state['epoch'] + 1}/{config.epochs} loss {loss.item():.4f}", state["step"], total_steps)
         val_loss = evaluate_loss(model, val, config.truncation)
         state["epoch"] += 1
@@ -255,9 +312,13 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
         if val_loss < state["best_val"]:
             state["best_val"] = val_loss
             card = {"data": str(config.data), "train_pairs": n_train, "val_pairs": val.original.batch_size,
-                    "epoch": state["epoch"], "val_function_loss": val_loss, "train_config": dataclasses.asdict(config)}
-            save_editor(out_dir / "editor.safetensors", model, config.edit, card)
-        _save_state(last, model, optimizer, state)
-        atomic_write_text(out_dir / "history.json", json.dumps(state["history"], indent=1))
+                    "epoch": state["epoch"], "val_function_loss": val_loss, "train_config": dataclasses.asdict(config),
+                    "processes": processes.world}
+            if processes.main:
+                save_editor(out_dir / "editor.safetensors", model, config.edit, card)
+        if processes.main:
+            _save_state(last, model, optimizer, state)
+            atomic_write_text(out_dir / "history.json", json.dumps(state["history"], indent=1))
+        processes.barrier()  # nobody resumes or reads a half-written epoch
         epochs_this_call += 1
     return state

@@ -149,6 +149,14 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
     return tensors, header
 
 
+def write_shard(config: PairConfig, out_dir: Path, shard: int, on_step: Callable[[int], None] | None = None) -> Path:
+    """Build one shard and write it atomically (what a local worker or a Ray task does)."""
+    tensors, header = build_shard(config, shard, on_step)
+    path = shard_path(out_dir, shard)
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"inredit": json.dumps(header)}))
+    return path
+
+
 def prepare_output(out_dir: Path, config: PairConfig) -> None:
     """Create DIR or check it holds a dataset of this very config."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -183,9 +191,7 @@ def build_pairs(config: PairConfig, out_dir: str | Path, shard_index: int = 0, n
         def on_step(step: int, n: int = n, shard: int = shard) -> None:
             if on_progress is not None and (step % 100 == 0):
                 on_progress(f"shard {shard} ({len(mine) - len(todo) + n}/{len(mine)} done)", n * steps_per_shard + step, total)
-        tensors, header = build_shard(config, shard, on_step)
-        atomic_write(shard_path(out_dir, shard),
-                     lambda tmp: save_file(tensors, str(tmp), metadata={"inredit": json.dumps(header)}))
+        write_shard(config, out_dir, shard, on_step)
     if on_progress is not None:
         on_progress("merging", total, total)
     return merge(out_dir, config)
