@@ -1,8 +1,9 @@
 """The Gradio app in a real browser: Debian chromium driven by playwright (sync API).
 
 Opens the app, uploads a mesh, fits it (few steps), edits it, checks the renders and the 3D
-viewers, shows that each bad upload puts a clear message in the page while the app keeps
-serving, and saves a screenshot of the Edit tab to docs/ui_edit_tab.png.
+viewers, runs the exact symmetrize example and the Combine tab, shows that each bad upload puts
+a clear message in the page while the app keeps serving, and saves a screenshot of the Edit tab
+to docs/ui_edit_tab.png.
 """
 
 from __future__ import annotations
