@@ -36,6 +36,7 @@ def local_ray():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.slow  # Ray starts its workers at nice 15: on a busy machine this takes minutes
 def test_pair_shards_on_ray_equal_the_single_process_build(local_ray, tmp_path):
     build_pairs(TINY_PAIRS, tmp_path / "local")
     card = build_pairs_on_ray(TINY_PAIRS, tmp_path / "ray", local_ray)
