@@ -43,7 +43,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), 
 
 from inredit.geometry.edits import handle_region  # noqa: E402
 from inredit.geometry.families import MugParams, mug_body  # noqa: E402
-from inredit.geometry.metrics import grid_points, iou  # noqa: E402
+from inredit.geometry.metrics import grid_points, iou, mirror_occupancy  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
 from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
@@ -64,11 +64,10 @@ def geometry_scores(mesh_path: Path, scene: Path, scene_meta: dict, edit: str, r
 
     grid = grid_points(resolution)
     occupancy = MeshShape(trimesh.load(mesh_path), watertight=True).occupancy(grid)
-    mirrored = lambda occ: occ.reshape(resolution, resolution, resolution)[::-1].reshape(-1)  # noqa: E731  x -> -x
-    scores = {"symmetry_iou": iou(occupancy, mirrored(occupancy))}
+    scores = {"symmetry_iou": iou(occupancy, mirror_occupancy(occupancy, resolution))}
     if edit == "symmetrize":
         truth = MeshShape(trimesh.load(scene / "mesh.ply"), watertight=True).occupancy(grid)
-        scores["iou_vs_symmetrized_mesh"] = iou(occupancy, truth | mirrored(truth))
+        scores["iou_vs_symmetrized_mesh"] = iou(occupancy, truth | mirror_occupancy(truth, resolution))
     if "mug_params" in scene_meta:
         scores |= handle_scores(occupancy, grid, scene_meta)
     return scores

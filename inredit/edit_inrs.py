@@ -13,7 +13,7 @@ from inredit.editor.base import Editor
 from inredit.errors import InreditError
 from inredit.fit_meshes import FitJob, fit_meshes
 from inredit.geometry.mesh_io import MESH_SUFFIXES, save_mesh
-from inredit.geometry.metrics import iou
+from inredit.geometry.metrics import iou, mirror_occupancy
 from inredit.geometry.render import image_grid, orbit_cameras, render_sdf_views, save_png
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.torch_backend import sdf_function
@@ -44,9 +44,8 @@ def edit_metrics(before: INRWeights, after: INRWeights) -> list[dict]:
     """Volume change and mirror-symmetry (x = 0) of each INR before and after the edit."""
     r = METRIC_RESOLUTION
     occ_before, occ_after = inr_occupancy(before, r), inr_occupancy(after, r)
-    mirror = lambda occ: occ.reshape(-1, r, r, r)[:, ::-1].reshape(occ.shape)  # noqa: E731
     rows = []
-    for b, a, mb, ma in zip(occ_before, occ_after, mirror(occ_before), mirror(occ_after)):
+    for b, a, mb, ma in zip(occ_before, occ_after, mirror_occupancy(occ_before, r), mirror_occupancy(occ_after, r)):
         rows.append({"volume_before": float(b.mean() * 8), "volume_after": float(a.mean() * 8),
                      "volume_change": float(a.sum() / max(b.sum(), 1) - 1), "iou_before_after": iou(b, a),
                      "symmetry_before": iou(b, mb), "symmetry_after": iou(a, ma)})

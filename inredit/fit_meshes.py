@@ -73,14 +73,25 @@ def is_done(out_file: Path, spec: INRSpec, sha256: str, up: str = "auto") -> dic
     return None
 
 
-def validate_inputs(mesh_paths: Sequence[str | Path], out_dir: Path, job: FitJob) -> list[Mesh]:
-    """Load and check every mesh (one output name each) before anything is fitted."""
+def plan_fits(mesh_paths: Sequence[str | Path], out_dir: Path, job: FitJob) -> tuple[list[Mesh], dict, list[Mesh]]:
+    """Load and check every mesh (one output name each) before anything is fitted: (all meshes,
+    records of those already fitted with this spec, source and up setting, the meshes to fit)."""
     paths = [Path(p) for p in mesh_paths]
     stems = [p.stem for p in paths]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise InreditError(f"several input meshes share the output name(s) {duplicates}; rename them", out_dir)
-    return [load_mesh(p, up=job.up) for p in paths]
+    meshes = [load_mesh(p, up=job.up) for p in paths]
+    done: dict[str, FitRecord] = {}
+    todo: list[Mesh] = []
+    for item in meshes:
+        target = output_path(out_dir, item.path)
+        meta = is_done(target, job.spec, item.sha256, job.up)
+        if meta is not None:
+            done[item.name] = FitRecord(item.name, target, True, meta.get("metrics", {}))
+        else:
+            todo.append(item)
+    return meshes, done, todo
 
 
 def fit_meshes(
@@ -92,17 +103,7 @@ def fit_meshes(
 ) -> list[FitRecord]:
     """Fit every mesh (validated first, so bad input fails before any training starts)."""
     out_dir = Path(out_dir)
-    meshes = validate_inputs(mesh_paths, out_dir, job)
-
-    records: dict[str, FitRecord] = {}
-    todo: list[Mesh] = []
-    for item in meshes:
-        target = output_path(out_dir, item.path)
-        meta = is_done(target, job.spec, item.sha256, job.up)
-        if meta is not None:
-            records[item.name] = FitRecord(item.name, target, True, meta.get("metrics", {}))
-        else:
-            todo.append(item)
+    meshes, records, todo = plan_fits(mesh_paths, out_dir, job)
 
     total_steps = job.fit.steps * ((len(todo) + job.batch_size - 1) // job.batch_size)
     done_steps = 0

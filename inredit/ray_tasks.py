@@ -89,20 +89,14 @@ def fit_meshes_on_ray(mesh_paths: Sequence[str | Path], out_dir: str | Path, job
     """`fit_meshes` with one Ray task per batch of `job.batch_size` shapes still to fit."""
     import dataclasses
 
-    from inredit.fit_meshes import FitRecord, is_done, output_path, validate_inputs
+    from inredit.fit_meshes import plan_fits
 
     out_dir = Path(out_dir)
-    meshes = validate_inputs(mesh_paths, out_dir, job)  # bad input fails here, before any task starts
+    meshes, records, todo = plan_fits(mesh_paths, out_dir, job)  # bad input fails here, before any task starts
     if settings.gpus > 0:
         job = dataclasses.replace(job, device="cuda")
-    records, todo = {}, []
-    for item in meshes:
-        meta = is_done(output_path(out_dir, item.path), job.spec, item.sha256, job.up)
-        if meta is not None:
-            records[item.name] = FitRecord(item.name, output_path(out_dir, item.path), True, meta.get("metrics", {}))
-        else:
-            todo.append(str(item.path))
-    batches = [todo[k:k + job.batch_size] for k in range(0, len(todo), job.batch_size)]
+    paths = [str(item.path) for item in todo]
+    batches = [paths[k:k + job.batch_size] for k in range(0, len(paths), job.batch_size)]
     for batch in run_tasks(fit_batch_task, [(b, str(out_dir), job, init, settings.cpus) for b in batches], settings,
                            on_progress, what="fit batches"):
         records.update({r.name: r for r in batch})

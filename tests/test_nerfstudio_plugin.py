@@ -258,10 +258,13 @@ def test_ns_edit_symmetrize_gives_a_symmetric_run_that_ns_render_loads(tmp_path)
     record = json.loads((edited_config.parent / "inredit_edit.json").read_text())
     assert record["metrics"]["distilled_from_spec"] == "freq6-w64-h4"
 
+    from inredit.geometry.metrics import iou, mirror_occupancy
     from inredit.nerfstudio.edit_runs import open_run
 
-    symmetry = lambda inr: (lambda occ: (occ & occ[::-1]).sum() / (occ | occ[::-1]).sum())(  # noqa: E731
-        inr_occupancy(inr, 64)[0].reshape(64, 64, 64))
+    def symmetry(inr) -> float:
+        occupancy = inr_occupancy(inr, 64)[0]
+        return iou(occupancy, mirror_occupancy(occupancy, 64))
+
     source, edited = open_run(config).inr, open_run(edited_config).inr
     assert edited.spec == DEFAULT_SPEC
     assert symmetry(source) < 0.8 and symmetry(edited) >= 0.95, (symmetry(source), symmetry(edited))

@@ -145,6 +145,14 @@ def test_exact_edits_take_axis_and_radius(app):
         client.predict([handle_file(EXAMPLE_INRS / "vase.safetensors")], "dilate", 1.0, "x", 3.0, api_name="/edit")
 
 
+def assert_union_silhouette(drawn: np.ndarray) -> None:
+    """Drawn pixels of the Combine render (rows A, B, result; 4 px gaps): result = A or B, IoU > 0.97."""
+    height = (drawn.shape[0] - 8) // 3
+    drawn_a, drawn_b, drawn_result = (drawn[k * (height + 4):k * (height + 4) + height] for k in range(3))
+    expected = drawn_a | drawn_b
+    assert (expected & drawn_result).sum() / (expected | drawn_result).sum() > 0.97
+
+
 def test_an_uploaded_editor_file_replaces_the_chosen_edit(app):
     """A trained editor file (here the shipped learned dilate, 0.6 MB, as a user's own would be) is
     used instead of the dropdown's edit; a file that is not an editor is a one-line message."""
@@ -179,11 +187,7 @@ def test_combine_tab_is_exact(app):
     assert row["shape"] == "mug_union_ring_with_peg" and row["iou_vs_union_of_grids"] > 0.99
     assert row["volume_result"] >= max(row["volume_a"], row["volume_b"]) and row["width"] == 64
 
-    rows = np.asarray(Image.open(render).convert("L")) < 250  # A, B, result stacked, 4 px gaps
-    height = (rows.shape[0] - 8) // 3
-    drawn_a, drawn_b, drawn_result = (rows[k * (height + 4):k * (height + 4) + height] for k in range(3))
-    expected = drawn_a | drawn_b
-    assert (expected & drawn_result).sum() / (expected | drawn_result).sum() > 0.97
+    assert_union_silhouette(np.asarray(Image.open(render).convert("L")) < 250)
 
     combined, meta = load_inr(next(Path(d) for d in downloads if str(d).endswith(".safetensors")))
     from inredit.geometry.mesh_io import file_sha256

@@ -24,7 +24,7 @@ from inredit.editor.baselines import finetune
 from inredit.errors import InreditError
 from inredit.geometry.edits import handle_region
 from inredit.geometry.families import MugParams
-from inredit.geometry.metrics import chamfer_and_normal_consistency, grid_points, iou
+from inredit.geometry.metrics import chamfer_and_normal_consistency, grid_points, iou, mirror_occupancy
 from inredit.geometry.render import extract_mesh, grid_to_mesh
 from inredit.inr.torch_backend import sdf_function
 from inredit.inr.weights import INRWeights
@@ -74,11 +74,6 @@ def ground_truth(config: PairConfig, records: list[dict], resolution: int) -> Gr
 def _corner_grid(resolution: int) -> np.ndarray:
     axis = np.linspace(-1, 1, resolution, dtype=np.float32)
     return np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
-
-
-def mirror_occupancy(occupancy: np.ndarray, resolution: int) -> np.ndarray:
-    """Occupancy of the mirror image across x = 0 (the grid is symmetric: flip the x axis)."""
-    return occupancy.reshape(-1, resolution, resolution, resolution)[:, ::-1].reshape(occupancy.shape)
 
 
 def score(edit: str, inr: INRWeights, truth: GroundTruth, resolution: int, chamfer: bool) -> dict:

@@ -17,6 +17,12 @@ def grid_points(resolution: int) -> np.ndarray:
     return np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(-1, 3)
 
 
+def mirror_occupancy(occupancy: np.ndarray, resolution: int) -> np.ndarray:
+    """Occupancy of the mirror image across x = 0 on `grid_points(resolution)` (symmetric cell
+    centres, x the slowest axis: flip it); `(R^3,)` or `(B, R^3)` in, the same shape out."""
+    return occupancy.reshape(-1, resolution, resolution, resolution)[:, ::-1].reshape(occupancy.shape)
+
+
 def iou(occupancy_a: np.ndarray, occupancy_b: np.ndarray) -> float:
     """Intersection over union of two boolean occupancy arrays (1.0 if both are empty)."""
     a, b = np.asarray(occupancy_a, bool), np.asarray(occupancy_b, bool)

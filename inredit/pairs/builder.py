@@ -106,11 +106,8 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
         except InreditError as exc:  # a user's unusable mesh pair: one line, counted in the card
             warnings.warn(f"pair {i} skipped: {exc}", SkippedPairWarning, stacklevel=2)
             skipped.append({"index": i, "accepted": False, "skipped": str(exc), "position": None})
-    if not sources:
-        header = {"format": SHARD_FORMAT, "config_digest": config.digest(), "shard": shard,
-                  "spec": config.spec.to_dict(), "seconds": time.perf_counter() - start_time,
-                  "finished": time.time(), "records": skipped}
-        return {"empty": torch.zeros(1)}, header
+    if not sources:  # every row of this shard was unusable: a shard of records only
+        return {"empty": torch.zeros(1)}, _shard_header(config, shard, start_time, skipped)
     sampling = dataclasses.replace(SamplingConfig(), n_points=config.n_samples, surface_fraction=config.surface_fraction,
                                    near_fraction=config.near_fraction)
     originals = [sample_shape_sdf(s.original, sampling, seed=s.index) for s in sources]
@@ -144,9 +141,12 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
     tensors = {f"original.weight.{l}": w.contiguous() for l, w in enumerate(original.weights)}
     tensors |= {f"target.weight.{l}": w.contiguous() for l, w in enumerate(target.weights)}
     tensors["target_points"], tensors["target_sdf"] = torch.from_numpy(stored_points), torch.from_numpy(stored_sdf)
-    header = {"format": SHARD_FORMAT, "config_digest": config.digest(), "shard": shard, "spec": config.spec.to_dict(),
-              "seconds": time.perf_counter() - start_time, "finished": time.time(), "records": records}
-    return tensors, header
+    return tensors, _shard_header(config, shard, start_time, records)
+
+
+def _shard_header(config: PairConfig, shard: int, start_time: float, records: list[dict]) -> dict:
+    return {"format": SHARD_FORMAT, "config_digest": config.digest(), "shard": shard, "spec": config.spec.to_dict(),
+            "seconds": time.perf_counter() - start_time, "finished": time.time(), "records": records}
 
 
 def write_shard(config: PairConfig, out_dir: Path, shard: int, on_step: Callable[[int], None] | None = None) -> Path:

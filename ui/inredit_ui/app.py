@@ -142,7 +142,7 @@ def build_app(
 
     def run_combine(first, second, op, progress=gr.Progress()):
         with user_errors():
-            a, b = (as_paths(f)[0] if as_paths(f) else None for f in (first, second))
+            a, b = (next(iter(as_paths(f)), None) for f in (first, second))
             shape = combine_uploads(a, b, op, limits, workspace, settings, lambda f, text: progress(f, desc=text))
             for note in shape.warnings:
                 gr.Warning(note)
