@@ -6,8 +6,9 @@ from safetensors.torch import load_file
 
 from inredit.editor.checkpoint import load_editor, save_editor
 from inredit.editor.dwsnet import DWSNet
-from inredit.editor.train import (TrainConfig, evaluate_loss, function_loss, mirror_batch, random_reflections,
-                                  random_translations, train_editor, translate_batch)
+from inredit.editor.train import (TrainConfig, evaluate_loss, function_loss, mirror_batch, permute_batch,
+                                  random_axis_orders, random_reflections, random_translations, train_editor,
+                                  translate_batch)
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 from inredit.pairs.builder import build_pairs
@@ -78,6 +79,23 @@ def test_moved_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
     assert min(h["val_loss"] for h in state["history"]) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
     with pytest.raises(ValueError, match="augment_translations takes axes"):
         small(tiny_pairs, augment_translations=(-1,))
+
+
+def test_pairs_with_exchanged_axes_keep_their_targets_exact(tiny_pairs, tmp_path):
+    train = load_pairs(tiny_pairs, "train")
+    orders = random_axis_orders(train.original.batch_size, 3, (0, 2), torch.Generator().manual_seed(0))
+    assert torch.all(orders[:, 1] == 1) and torch.all(orders.sort(dim=1).values == torch.arange(3))
+    assert torch.any(orders[:, 0] == 2)
+    original, target, points = permute_batch(train.original, train.target, train.target_points, orders)
+    assert not torch.equal(original.weights[0], train.original.weights[0])
+    torch.testing.assert_close(function_loss(target, points, train.target_sdf, 0.1),
+                               function_loss(train.target, train.target_points, train.target_sdf, 0.1))
+    state = train_editor(small(tiny_pairs, epochs=20, lr=1e-2, augment_axis_swaps=(0, 1, 2)), tmp_path)
+    untrained = DWSNet(INRSpec(), 8, 3)  # the identity edit
+    untrained.set_input_statistics(train.original)
+    assert min(h["val_loss"] for h in state["history"]) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
+    with pytest.raises(ValueError, match="two or more axes"):
+        small(tiny_pairs, augment_axis_swaps=(1,))
 
 
 def test_mirror_input_channels_train_save_and_load(tiny_pairs, tmp_path):

@@ -124,6 +124,20 @@ def test_reflecting_inputs_mirrors_the_function(spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.describe())
+def test_permuting_inputs_exchanges_the_axes_of_the_function(spec):
+    inr = random_inr(spec, batch=3).to(torch.float64)
+    perms = torch.tensor([[2, 0, 1], [0, 2, 1], [0, 1, 2]])
+    permuted = inr.permute_inputs(perms)
+    p = torch.rand(3, 300, 3, dtype=torch.float64) * 2 - 1
+    # a sample point p of f is the point p[perms] of the result
+    torch.testing.assert_close(forward(permuted, torch.gather(p, 2, perms[:, None, :].expand(-1, 300, -1))), forward(inr, p))
+    assert not torch.allclose(forward(permuted, p)[0], forward(inr, p)[0])  # a real exchange, not a no-op
+    torch.testing.assert_close(permuted.weights[0][2], inr.weights[0][2])  # identity permutation
+    if spec.n_padded_input_dims > spec.n_encoded_dims:  # the ones columns stay where they are
+        torch.testing.assert_close(permuted.weights[0][:, :, spec.n_encoded_dims:], inr.weights[0][:, :, spec.n_encoded_dims:])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.describe())
 def test_translating_inputs_moves_the_function(spec):
     inr = random_inr(spec, batch=2).to(torch.float64)
     offsets = torch.tensor([[0.1, -0.25, 0.03], [0.0, 0.0, 0.4]], dtype=torch.float64)[:, : spec.n_input_dims]

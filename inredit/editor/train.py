@@ -62,6 +62,10 @@ class TrainConfig:
     # moved per pair by up to +-translation_range, exact in weight space; [] turns it off
     augment_translations: tuple[int, ...] = ()
     translation_range: float = 0.1
+    # axes whose exchange commutes with the edit, shuffled at random per pair (dilate: all three;
+    # remove-handle with y up: x and z); with augment_reflections on the same axes, every rotation
+    # and mirroring of the cube that keeps the other axes; [] turns it off
+    augment_axis_swaps: tuple[int, ...] = ()
     # dwsnet: axes whose mirror image of the input INR is an extra input channel (see DWSNet)
     mirror_inputs: tuple[int, ...] = ()
     iterations: int = 1  # dwsnet: residual steps per edit (see DWSNet)
@@ -69,12 +73,14 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("augment_reflections", "augment_translations", "mirror_inputs"):
+        for name in ("augment_reflections", "augment_translations", "augment_axis_swaps", "mirror_inputs"):
             axes = getattr(self, name)
             if any(axis not in (0, 1, 2) for axis in axes):
                 raise ValueError(f"{name} takes axes 0, 1, 2 (x, y, z), got {list(axes)}")
         if not 0 < self.translation_range <= 0.5:
             raise ValueError(f"translation_range must be in (0, 0.5] (the unit box is 2 wide), got {self.translation_range}")
+        if len(self.augment_axis_swaps) == 1:
+            raise ValueError(f"augment_axis_swaps needs two or more axes to shuffle, got {list(self.augment_axis_swaps)}")
 
     def lr_at(self, step: int, total: int) -> float:
         if step < self.warmup_steps:
@@ -148,6 +154,25 @@ def mirror_batch(original: INRWeights, target: INRWeights, points: torch.Tensor,
     The mirrored target is x -> target(s x), so its SDF at s p is the stored SDF at p.
     """
     return original.reflect_inputs(signs), target.reflect_inputs(signs), points * signs[:, None, :]
+
+
+def random_axis_orders(batch: int, dims: int, axes: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+    """`(batch, dims)` permutations of 0..dims-1 that shuffle `axes` among themselves at random."""
+    perms = torch.arange(dims).repeat(batch, 1)
+    axes_t = torch.tensor(axes)
+    shuffled = torch.stack([torch.randperm(len(axes), generator=generator) for _ in range(batch)])
+    perms[:, axes_t] = axes_t[shuffled]
+    return perms
+
+
+def permute_batch(original: INRWeights, target: INRWeights, points: torch.Tensor, perms: torch.Tensor):
+    """Exchange coordinate axes of pairs and their `(B, N, d)` target sample points by per-pair `perms`.
+
+    The permuted target reads x[d] where the stored one read x[perms[d]], so its SDF at p[perms] is
+    the stored SDF at p.
+    """
+    return original.permute_inputs(perms), target.permute_inputs(perms), torch.gather(
+        points, 2, perms[:, None, :].expand(-1, points.shape[1], -1))
 
 
 def random_translations(batch: int, dims: int, axes: tuple[int, ...], max_offset: float, generator: torch.Generator) -> torch.Tensor:
@@ -281,6 +306,9 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
             if config.augment_reflections:
                 signs = random_reflections(len(idx), original.spec.n_input_dims, config.augment_reflections, generator)
                 original, target, points = mirror_batch(original, target, points, signs)
+            if config.augment_axis_swaps:
+                axis_orders = random_axis_orders(len(idx), original.spec.n_input_dims, config.augment_axis_swaps, generator)
+                original, target, points = permute_batch(original, target, points, axis_orders)
             if config.augment_translations:
                 offsets = random_translations(len(idx), original.spec.n_input_dims, config.augment_translations,
                                               config.translation_range, generator)

@@ -139,6 +139,24 @@ class INRWeights:
         first[:, :, 0 : self.spec.n_encoded_dims : 2] *= per_sine_column
         return self._with_first_matrix(first)
 
+    def permute_inputs(self, perms: torch.Tensor) -> INRWeights:
+        """The INRs of x -> f(y) with y[perms[d]] = x[d]: per-INR `perms` `(d,)` or `(B, d)` permute
+        the coordinate axes (with `reflect_inputs`, every symmetry of the cube).
+
+        Exact and free: the encoding of each input dimension is its own block of 2 * n_frequencies
+        columns of the first matrix, so the blocks are reordered and nothing else changes. A sample
+        point p of f is the point p[perms] of the result.
+        """
+        perms = perms.to(self.weights[0].device).long().expand(self.batch_size, self.spec.n_input_dims)
+        block = 2 * self.spec.n_frequencies
+        within = torch.arange(block, device=perms.device)
+        columns = (perms[:, :, None] * block + within).flatten(1)  # (B, d * block): source column per column
+        first = self.weights[0].clone()
+        n = self.spec.n_encoded_dims
+        index = columns[:, None, :].expand(-1, first.shape[1], -1)
+        first[:, :, :n] = torch.gather(self.weights[0][:, :, :n], 2, index)
+        return self._with_first_matrix(first)
+
     def translate_inputs(self, offsets: torch.Tensor) -> INRWeights:
         """The INRs of x -> f(x - offsets): the shape moved by `offsets` `(d,)` or `(B, d)`.
 
