@@ -6,7 +6,7 @@ from safetensors.torch import load_file
 
 from inredit.editor.checkpoint import load_editor, save_editor
 from inredit.editor.dwsnet import DWSNet
-from inredit.editor.train import (TrainConfig, evaluate_loss, function_loss, mirror_batch, permute_batch,
+from inredit.editor.train import (TrainConfig, change_weights, evaluate_loss, function_loss, mirror_batch, permute_batch,
                                   random_axis_orders, random_reflections, random_translations, train_editor,
                                   translate_batch)
 from inredit.errors import InreditError
@@ -96,6 +96,23 @@ def test_pairs_with_exchanged_axes_keep_their_targets_exact(tiny_pairs, tmp_path
     assert min(h["val_loss"] for h in state["history"]) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
     with pytest.raises(ValueError, match="two or more axes"):
         small(tiny_pairs, augment_axis_swaps=(1,))
+
+
+def test_change_weights_mark_the_samples_an_edit_changes():
+    from inredit.inr.torch_backend import forward
+    from inredit.inr.weights import init_weights
+
+    inr = init_weights(INRSpec(), batch_size=2)
+    points = torch.rand(2, 100, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        sdf = forward(inr, points)
+    sdf[:, :10] = -torch.sign(sdf[:, :10]) * 0.05  # the edit flips these samples' side
+    weights = change_weights(inr, points, sdf, 0.1, 4.0)
+    assert torch.all(weights[:, :10] == 5.0) and torch.all(weights[:, 10:] == 1.0)
+    # the weighted loss of the unedited INR is its mean error over the weighted samples
+    loss = function_loss(inr, points, sdf, 0.1, weights)
+    plain = function_loss(inr, points, sdf, 0.1)
+    assert torch.all(loss > plain)
 
 
 def test_mirror_input_channels_train_save_and_load(tiny_pairs, tmp_path):
