@@ -431,6 +431,7 @@ def ns_edit(
     mesh_format: Annotated[str, typer.Option(help="Mesh of the edited geometry: ply, glb, obj or none.")] = "ply",
     mesh_resolution: Annotated[int, typer.Option(help="Marching-cubes grid size for that mesh.")] = 128,
     renders: Annotated[bool, typer.Option(help="Write before_after.png (sphere-traced geometry) per run.")] = True,
+    canonicalize: Annotated[str, typer.Option(help="Refit the geometry by the fit job before the edit: auto (learned edits of geometry trained from images), always or never.")] = "auto",
 ) -> None:
     """Edit the geometry of trained inredit-sdf runs in one batched call; writes runs ns-render/ns-viewer load.
     An exact edit that widens the INR (symmetrize, dilate) is distilled back to the run's spec."""
@@ -441,7 +442,8 @@ def ns_edit(
         raise InreditError(f"unknown mesh format {mesh_format!r}: use ply, glb, obj or none")
     editor = resolve_editor(edit_name, editor_file, axis, radius)
     results, timings = edit_runs(list(load_config) + list(runs or []), editor, output_dir, strength, step,
-                                 None if mesh_format == "none" else mesh_format, mesh_resolution, renders)
+                                 None if mesh_format == "none" else mesh_format, mesh_resolution, renders,
+                                 canonicalize=canonicalize)
     table = Table(title=f"ns-edit {editor.name} (strength {strength}): {len(results)} runs")
     for column in ("source run", "edited run (config.yml)", "volume change"):
         table.add_column(column)

@@ -31,9 +31,18 @@ class DistillConfig:
     near_fraction: float = 0.7  # the rest is uniform in [-1, 1]^3
     near_band: float = 0.05  # candidates with |f| below this seed the near-surface samples
     near_sigma: float = 0.01
+    far_fraction: float = 0.0  # jittered by far_sigma around the same seeds (the fit job's "far" samples)
+    far_sigma: float = 0.06
     candidates: int = 200_000
     fit: FitConfig = field(default_factory=lambda: FitConfig(steps=3000, lr=2e-3, lr_final=2e-5))
     seed: int = 0
+
+
+# The fit job's sampling mix and schedule (configs/fit/default.yaml), from the shared initialization:
+# an INR distilled with it has the weights a mesh fit of the same shape would have, the domain the
+# learned editors were trained on. Used to bring geometry trained another way (volume rendering in
+# nerfstudio) to the editors.
+CANONICAL = DistillConfig(n_samples=200_000, near_fraction=0.55, far_fraction=0.25, fit=FitConfig())
 
 
 def parse_spec(text: str) -> INRSpec:
@@ -51,7 +60,7 @@ def parse_spec(text: str) -> INRSpec:
 def distill_samples(inr: INRWeights, config: DistillConfig = DistillConfig()) -> tuple[torch.Tensor, torch.Tensor]:
     """`(B, M, 3)` points and `(B, M)` values of each INR: near its surface and uniform."""
     generator = torch.Generator().manual_seed(config.seed)
-    n_near = int(config.n_samples * config.near_fraction)
+    n_near, n_far = int(config.n_samples * config.near_fraction), int(config.n_samples * config.far_fraction)
     candidates = torch.rand(config.candidates, 3, generator=generator) * 2 - 1
     values = evaluate_chunked(inr, candidates.to(inr.weights[0]))  # (B, candidates)
     points = []
@@ -59,10 +68,12 @@ def distill_samples(inr: INRWeights, config: DistillConfig = DistillConfig()) ->
         near = candidates[values[b].abs() < config.near_band]
         if len(near) == 0:  # no surface in the cube: uniform samples only
             near = candidates
-        pick = torch.randint(len(near), (n_near,), generator=generator)
-        jittered = (near[pick] + config.near_sigma * torch.randn(n_near, 3, generator=generator)).clamp(-1, 1)
-        uniform = torch.rand(config.n_samples - n_near, 3, generator=generator) * 2 - 1
-        points.append(torch.cat([jittered, uniform]))
+        jittered = []
+        for n, sigma in ((n_near, config.near_sigma), (n_far, config.far_sigma)):
+            pick = torch.randint(len(near), (n,), generator=generator)
+            jittered.append((near[pick] + sigma * torch.randn(n, 3, generator=generator)).clamp(-1, 1))
+        uniform = torch.rand(config.n_samples - n_near - n_far, 3, generator=generator) * 2 - 1
+        points.append(torch.cat(jittered + [uniform]))
     points = torch.stack(points).to(inr.weights[0])
     return points.float(), forward(inr, points).float()
 
@@ -87,6 +98,13 @@ def distill_with_agreement(inr: INRWeights, spec: INRSpec, config: DistillConfig
     result = distill(inr, spec, config, init, on_step)
     source, fitted = inr_occupancy(inr, AGREEMENT_RESOLUTION), inr_occupancy(result.inr, AGREEMENT_RESOLUTION)
     return result, [iou(a, b) for a, b in zip(source, fitted)]
+
+
+def canonicalize(inr: INRWeights, on_step=None) -> tuple[INRWeights, list[float]]:
+    """Each INR refitted at its own spec by the fit job from the shared initialization (`CANONICAL`),
+    and its IoU at 64^3 with the INR it came from."""
+    result, ious = distill_with_agreement(inr, inr.spec, CANONICAL, init=None, on_step=on_step)
+    return result.inr, ious
 
 
 def distill_files(inputs: list, spec: INRSpec, out_dir, config: DistillConfig = DistillConfig(), init_path=None,

@@ -216,6 +216,26 @@ def test_existing_output_run_is_refused(trained, edited):
         edit_runs([trained["config"]], IdentityEditor(), trained["root"] / "edited", mesh_format=None, renders=False)
 
 
+def test_learned_edits_of_trained_geometry_are_canonicalized_first(trained):
+    """A geometry volume rendering has trained is refitted by the fit job before a learned edit (auto);
+    a frozen mesh fit and exact edits are edited as they are."""
+    from inredit.editor.base import Editor
+    from inredit.nerfstudio.edit_runs import open_run, should_canonicalize
+
+    learned = type("FakeLearned", (Editor,), {"kind": "learned"})()
+    trained_run = open_run(trained["config"])  # geometry_init given, freeze_geometry off: trained
+    frozen_run = open_run(_copy_run(trained, "frozen", lambda t: t.replace("freeze_geometry: false", "freeze_geometry: true")))
+    sphere_run = open_run(_copy_run(trained, "sphere", lambda t: t.replace("freeze_geometry: false", "freeze_geometry: true")
+                                    .replace("geometry_init: !!python/object/apply:pathlib.PosixPath", "geometry_init: null\n    unused_path:")))
+    assert frozen_run.config.model("freeze_geometry") is True and sphere_run.config.model("geometry_init") is None
+    assert should_canonicalize(trained_run, learned, "auto") and should_canonicalize(sphere_run, learned, "auto")
+    assert not should_canonicalize(frozen_run, learned, "auto")
+    assert not should_canonicalize(trained_run, IdentityEditor(), "auto")
+    assert should_canonicalize(frozen_run, IdentityEditor(), "always") and not should_canonicalize(trained_run, learned, "never")
+    with pytest.raises(InreditError, match="canonicalize policy 'sometimes'"):
+        should_canonicalize(trained_run, learned, "sometimes")
+
+
 def test_ns_edit_with_an_exact_widening_edit_distills_back_to_the_run_spec(trained):
     """dilate widens w32 -> w64; the run's field keeps its spec, so the edit is distilled back."""
     import json

@@ -168,6 +168,25 @@ def _to_world(mesh, config: RunConfig):
     return mesh
 
 
+CANONICALIZE = ("auto", "always", "never")
+
+
+def geometry_from_images(source: SourceRun) -> bool:
+    """True when the run's geometry is not a frozen mesh fit: it started from a sphere (no
+    `geometry_init`) or volume rendering trained it (`freeze_geometry` off)."""
+    return source.config.model("geometry_init") in (None, "") or not bool(source.config.model("freeze_geometry", False))
+
+
+def should_canonicalize(source: SourceRun, editor: Editor, policy: str) -> bool:
+    """auto: before a learned edit of a geometry trained from images, whose weights are not of the
+    kind the editors learned from (mesh fits of the fit job); exact edits need no canonical form."""
+    if policy not in CANONICALIZE:
+        raise InreditError(f"unknown canonicalize policy {policy!r}: use {', '.join(CANONICALIZE)}")
+    if policy == "auto":
+        return editor.kind == "learned" and geometry_from_images(source)
+    return policy == "always"
+
+
 def edit_runs(
     config_paths: Sequence[str | Path],
     editor: Editor,
@@ -178,10 +197,18 @@ def edit_runs(
     mesh_resolution: int = 128,
     renders: bool = True,
     render_resolution: int = 128,
+    canonicalize: str = "auto",
 ) -> tuple[list[EditedRun], dict[str, float]]:
-    """Edit every run; returns the new runs and timings (seconds: load, edit, write)."""
+    """Edit every run; returns the new runs and timings (seconds: load, edit, write).
+
+    `canonicalize` (auto, always, never): refit a run's geometry by the fit job from the shared
+    initialization before the edit (`inredit.distill.canonicalize`); auto does it for learned edits
+    of geometry trained from images. The edited run records whether it was done and the refit's IoU
+    with the run's own geometry."""
     if not config_paths:
         raise InreditError("no runs given (pass --load-config RUN/config.yml, repeatable)")
+    if canonicalize not in CANONICALIZE:
+        raise InreditError(f"unknown canonicalize policy {canonicalize!r}: use {', '.join(CANONICALIZE)}")
     if mesh_format not in (None, "ply", "glb", "obj"):
         raise InreditError(f"unknown mesh format {mesh_format!r}: use ply, glb or obj")
     output_dir = Path(output_dir).resolve()
@@ -197,11 +224,22 @@ def edit_runs(
     start = time.perf_counter()
     edited: list[INRWeights | None] = [None] * len(sources)
     distilled: dict[int, dict] = {}
+    canonical = [should_canonicalize(source, editor, canonicalize) for source in sources]
+    extras: list[dict] = [{"canonicalized": c} for c in canonical]
     groups: dict[INRSpec, list[int]] = {}
     for i, source in enumerate(sources):
         groups.setdefault(source.inr.spec, []).append(i)
     for indices in groups.values():
         batch = INRWeights.cat([sources[i].inr for i in indices])
+        refit = [j for j, i in enumerate(indices) if canonical[i]]
+        if refit:
+            from inredit.distill import canonicalize as canonical_fit
+
+            refitted, ious = canonical_fit(batch.select(torch.tensor(refit)))
+            batch = INRWeights.cat([refitted.select(refit.index(j)) if j in refit else batch.select(j)
+                                    for j in range(len(indices))])
+            for k, j in enumerate(refit):
+                extras[indices[j]]["canonical_iou_to_run_geometry"] = ious[k]
         out = editor.edit(batch, strength)
         if out.spec != batch.spec:  # an exact edit widened it: the run's field keeps its spec
             out, agreement = distill_back(out, batch)
@@ -215,7 +253,8 @@ def edit_runs(
     results = []
     for i, (source, inr, run_dir) in enumerate(zip(sources, edited, targets)):
         assert inr is not None
-        extra = {"distilled_from_spec": distilled[i]["from_spec"], "distilled_iou_to_exact_edit": distilled[i]["iou"]} if i in distilled else {}
+        extra = extras[i] | ({"distilled_from_spec": distilled[i]["from_spec"],
+                              "distilled_iou_to_exact_edit": distilled[i]["iou"]} if i in distilled else {})
         results.append(_write_run(source, inr, run_dir, editor, strength, extra))
     timings["write_seconds"] = time.perf_counter() - start
 
