@@ -42,8 +42,8 @@ BIN = Path(sys.executable).parent
 ENV = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "CUDA_VISIBLE_DEVICES": ""}
 
 from inredit.geometry.edits import handle_region  # noqa: E402
-from inredit.geometry.families import MugParams, mug_body  # noqa: E402
-from inredit.geometry.metrics import grid_points, iou, mirror_occupancy  # noqa: E402
+from inredit.geometry.families import MugParams, mug_body, mug_cavity  # noqa: E402
+from inredit.geometry.metrics import chamfer_and_normal_consistency, grid_points, iou, mirror_occupancy  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
 from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
@@ -58,13 +58,24 @@ def run(args: list, cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def geometry_scores(mesh_path: Path, scene: Path, scene_meta: dict, edit: str, resolution: int = 96) -> dict:
-    """Scores of one run's extracted geometry against the scene it was trained on (see the docstring)."""
+def geometry_scores(mesh_path: Path, scene: Path, scene_meta: dict, edit: str, resolution: int = 96,
+                    against_scene: bool = False) -> dict:
+    """Scores of one run's extracted geometry against the scene it was trained on (see the docstring);
+    `against_scene`: also IoU and Chamfer-L1 with the scene's mesh, and for a mug the share of its
+    cavity left open (geometry learned from images)."""
     import trimesh
 
     grid = grid_points(resolution)
-    occupancy = MeshShape(trimesh.load(mesh_path), watertight=True).occupancy(grid)
+    mesh = trimesh.load(mesh_path)
+    occupancy = MeshShape(mesh, watertight=True).occupancy(grid)
     scores = {"symmetry_iou": iou(occupancy, mirror_occupancy(occupancy, resolution))}
+    if against_scene:
+        truth_mesh = trimesh.load(scene / "mesh.ply")
+        scores["iou_vs_scene_mesh"] = iou(occupancy, MeshShape(truth_mesh, watertight=True).occupancy(grid))
+        scores["chamfer_l1"] = chamfer_and_normal_consistency(mesh, truth_mesh)[0]
+        if "mug_params" in scene_meta:
+            cavity = MeshShape(mug_cavity(MugParams(**scene_meta["mug_params"]))).occupancy(scene_to_source(scene_meta, grid))
+            scores["cavity_open"] = float((~occupancy[cavity]).mean())
     if edit == "symmetrize":
         truth = MeshShape(trimesh.load(scene / "mesh.ply"), watertight=True).occupancy(grid)
         scores["iou_vs_symmetrized_mesh"] = iou(occupancy, truth | mirror_occupancy(truth, resolution))
@@ -85,6 +96,11 @@ def handle_scores(occupancy: np.ndarray, grid: np.ndarray, scene_meta: dict) -> 
             "body_iou": iou(occupancy[~handle], target[~handle]), "handle_points": int(handle.sum())}
 
 
+def ns_train_iterations(preset: Path) -> int:
+    _, train_args = ns_train_args(preset)
+    return int(train_args[train_args.index("--max-num-iterations") + 1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--edit", default="remove-handle")
@@ -93,9 +109,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=REPO / "out" / "bench_nerfstudio")
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--iterations", type=int, default=None, help="training iterations (preset: 2000)")
-    parser.add_argument("--views", type=int, default=48)
-    parser.add_argument("--resolution", type=int, default=64)
+    parser.add_argument("--views", type=int, default=None, help="train views (default 48; --from-images: the scene's own)")
+    parser.add_argument("--resolution", type=int, default=None, help="image size (default 64; --from-images: the scene's own)")
     parser.add_argument("--finetune-geometry", action="store_true", help="train the geometry too (default: frozen)")
+    parser.add_argument("--from-images", action="store_true",
+                        help="no mesh fit: the geometry is learned from the images (configs/nerfstudio/cpu-mug-images.yaml)")
+    parser.add_argument("--preset", type=Path, default=None, help="ns-train preset (default: cpu-mug.yaml, or "
+                        "cpu-mug-images.yaml with --from-images)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 16 views, 200 iterations, 2 runs")
     parser.add_argument("--json", type=Path, default=None)
     add_threads_argument(parser)
@@ -103,6 +123,8 @@ def main() -> None:
     print(f"# nerfstudio benchmark ({apply_threads(args.threads)} in this process; ns-train and ns-edit run as commands)")
     if args.quick:
         args.views, args.iterations, args.runs = 16, args.iterations or 200, min(args.runs, 2)
+    if not args.from_images:  # the fitted geometry is frozen: appearance needs few, small views
+        args.views, args.resolution = args.views or 48, args.resolution or 64
     work = args.work.resolve()
     if work.exists():
         shutil.rmtree(work)
@@ -113,24 +135,31 @@ def main() -> None:
     start = time.perf_counter()
     make_scene(load_scene_spec(REPO / "scenes" / "nerfstudio" / f"{args.scene}.yaml", train_views=args.views, test_views=4,
                                resolution=args.resolution), scene)
+    spec_used = load_scene_spec(REPO / "scenes" / "nerfstudio" / f"{args.scene}.yaml", train_views=args.views,
+                                resolution=args.resolution)
+    args.views, args.resolution = spec_used.train_views, spec_used.resolution
     times["make_scene_s"] = time.perf_counter() - start
     meta = read_scene_metadata(scene)
 
-    from inredit.fit_meshes import FitJob, fit_meshes
+    if args.from_images:
+        record, geometry_args = None, ["--pipeline.model.freeze-geometry", "False"]
+    else:
+        from inredit.fit_meshes import FitJob, fit_meshes
 
-    start = time.perf_counter()
-    record = fit_meshes([scene / "mesh.ply"], work / "inr", FitJob(up="y"))[0]  # the scene frame is the INR frame
-    times["fit_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        record = fit_meshes([scene / "mesh.ply"], work / "inr", FitJob(up="y"))[0]  # the scene frame is the INR frame
+        times["fit_s"] = time.perf_counter() - start
+        geometry_args = ["--pipeline.model.geometry-init", record.path,
+                         "--pipeline.model.freeze-geometry", str(not args.finetune_geometry)]
 
-    method, train_args = ns_train_args(REPO / "configs" / "nerfstudio" / "cpu-mug.yaml")
+    preset = args.preset or REPO / "configs" / "nerfstudio" / ("cpu-mug-images.yaml" if args.from_images else "cpu-mug.yaml")
+    method, train_args = ns_train_args(preset)
     if args.iterations:
         train_args += ["--max-num-iterations", str(args.iterations), "--steps-per-save", str(args.iterations)]
         for group in ("geometry", "appearance"):
             train_args += [f"--optimizers.{group}.scheduler.max-steps", str(args.iterations)]
     times["train_s"] = run([BIN / "ns-train", method, *train_args, "--output-dir", work / "outputs", "--timestamp", "run",
-                            "--pipeline.model.geometry-init", record.path,
-                            "--pipeline.model.freeze-geometry", str(not args.finetune_geometry),
-                            "--data", scene], cwd=work)
+                            *geometry_args, "--data", scene], cwd=work)
     source = work / "outputs" / "scene" / "inredit-sdf" / "run"
 
     configs = []
@@ -155,7 +184,8 @@ def main() -> None:
     assert len(edited) == args.runs, edited
     baseline = next((work / "identity").glob("scene/inredit-sdf/*/config.yml"))
 
-    scores = {"source run": geometry_scores(baseline.parent / "edited_geometry.ply", scene, meta, args.edit),
+    scores = {"source run": geometry_scores(baseline.parent / "edited_geometry.ply", scene, meta, args.edit,
+                                            against_scene=args.from_images),
               f"{args.edit} (ns-edit)": geometry_scores(edited[0].parent / "edited_geometry.ply", scene, meta, args.edit)}
     edit_record = json.loads((edited[0].parent / "inredit_edit.json").read_text()) \
         if (edited[0].parent / "inredit_edit.json").exists() else {}
@@ -175,16 +205,17 @@ def main() -> None:
     times["ns_render_s"] = time.perf_counter() - start
 
     results = {"edit": args.edit, "scene": args.scene, "runs": args.runs, "edit_record": edit_record, "views": args.views, "resolution": args.resolution,
-               "iterations": args.iterations or 2000, "geometry": "fine-tuned" if args.finetune_geometry else "frozen (fitted INR)",
-               "fit_metrics": record.metrics, "times": times, "scores": scores,
+               "iterations": args.iterations or ns_train_iterations(preset), "preset": str(preset.relative_to(REPO)),
+               "geometry": "from images" if args.from_images else "fine-tuned" if args.finetune_geometry else "frozen (fitted INR)",
+               "fit_metrics": record.metrics if record else None, "times": times, "scores": scores,
                "ns_edit_vs_training": times["ns_edit_s"] / times["train_s"],
                "ns_edit_no_extras_vs_training": times["ns_edit_no_extras_s"] / times["train_s"],
                "ns_edit_core_vs_training": times["ns_edit_core_s"] / times["train_s"],
                "renders": str(work / "renders.png")}
-    columns = list(next(iter(scores.values())))
+    columns = list(dict.fromkeys(c for s in scores.values() for c in s))
     print(f"| run | {' | '.join(columns)} |\n|---|{'---|' * len(columns)}")
     for name, s in scores.items():
-        print(f"| {name} | {' | '.join(f'{s[c]:.3f}' if isinstance(s[c], float) else str(s[c]) for c in columns)} |")
+        print(f"| {name} | {' | '.join(f'{s[c]:.3f}' if isinstance(s.get(c), float) else str(s.get(c, '')) for c in columns)} |")
     print(f"\n| step | seconds |\n|---|---|")
     for key, value in times.items():
         print(f"| {key} | {value:.2f} |")

@@ -155,6 +155,12 @@ def _body_profile(p: MugParams) -> tuple[list, list]:
     return solid, cavity
 
 
+def mug_cavity(p: MugParams) -> trimesh.Trimesh:
+    """The open inside of the cup, from its bottom up to the rim: what a reconstruction must keep empty."""
+    cavity = _body_profile(p)[1][:3]  # bottom centre, bottom edge, rim (without the part above the rim)
+    return revolve_profile(cavity + [(0.0, p.height / 2)])
+
+
 def _rotate_y(mesh: trimesh.Trimesh, angle: float) -> trimesh.Trimesh:
     return mesh.apply_transform(trimesh.transformations.rotation_matrix(angle, [0, 1, 0]))
 

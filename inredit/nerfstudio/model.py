@@ -9,7 +9,8 @@ clipped to the INR cube and the rest is background.
 
 Training callbacks (`get_training_callbacks`):
 - step 0 (fresh runs only): copy `geometry_init` (an INR `.safetensors` file of the same spec) into
-  the geometry, or fit a sphere of `init_sphere_radius` (NeuS's usual start), so evaluation never
+  the geometry, or fit the visual hull of the training images' alpha (`init_visual_hull`, see
+  `visual_hull.py`), or a sphere of `init_sphere_radius` (NeuS's usual start), so evaluation never
   needs that file or that fit;
 - every step: NeuS cos annealing up to `cos_anneal_end`;
 - `edit_at_step`: apply the editor `edit` with `edit_strength` to the geometry in place.
@@ -50,6 +51,8 @@ class InreditSDFModelConfig(ModelConfig):
     """Start the geometry from this fitted INR (.safetensors of the same spec, e.g. from `inredit fit`)."""
     init_sphere_radius: float = 0.5
     """Without geometry_init: start from a sphere of this radius (INR units) fitted at step 0 (0: raw init)."""
+    init_visual_hull: bool = False
+    """Without geometry_init: start from the visual hull of the training images' alpha (RGBA data) instead of a sphere."""
     geometry_frequencies: int = DEFAULT_SPEC.n_frequencies
     """INR spec: frequencies of the tcnn frequency encoding (must match the editors' spec)."""
     geometry_width: int = DEFAULT_SPEC.width
@@ -152,7 +155,9 @@ class InreditSDFModel(Model):
     def get_training_callbacks(self, training_callback_attributes: TrainingCallbackAttributes) -> List[TrainingCallback]:
         c = self.config
         callbacks = []
-        if c.geometry_init is not None or c.init_sphere_radius > 0:
+        if c.init_visual_hull and c.geometry_init is None:  # the training views' masks, read at step 0
+            self._train_dataset = training_callback_attributes.pipeline.datamanager.train_dataset
+        if c.geometry_init is not None or c.init_sphere_radius > 0 or c.init_visual_hull:
             callbacks.append(TrainingCallback([TrainingCallbackLocation.BEFORE_TRAIN_ITERATION],
                                               self._init_geometry, iters=(0,)))
 
@@ -167,7 +172,8 @@ class InreditSDFModel(Model):
         return callbacks
 
     def _init_geometry(self, step: int) -> None:
-        """Fresh runs only (step 0): the fitted INR of `geometry_init`, or a fitted sphere."""
+        """Fresh runs only (step 0): the fitted INR of `geometry_init`, the visual hull of the training
+        masks (`init_visual_hull`), or a fitted sphere."""
         geometry = self.field.geometry
         if self.config.geometry_init is not None:
             from inredit.inr.io import load_inr
@@ -176,9 +182,31 @@ class InreditSDFModel(Model):
             inr, _ = load_inr(path, expected_spec=geometry.spec)
             geometry.load_inr(inr, path)
             geometry.edits.append({"init": str(path), "step": int(step)})
+        elif self.config.init_visual_hull:
+            inr, filled, views = self._visual_hull()
+            geometry.load_inr(inr)
+            geometry.edits.append({"init": f"visual hull of {views} views", "hull_fill": round(filled, 4), "step": int(step)})
         else:
             geometry.load_inr(sphere_inr(geometry.spec, self.config.init_sphere_radius))
             geometry.edits.append({"init": f"sphere r={self.config.init_sphere_radius}", "step": int(step)})
+
+    def _visual_hull(self) -> tuple[INRWeights, float, int]:
+        from inredit.nerfstudio.visual_hull import visual_hull_inr
+
+        dataset = self._train_dataset
+        alphas = []
+        for i in range(len(dataset)):
+            image = dataset.get_image_float32(i)
+            if image.shape[-1] != 4:
+                raise InreditError("init_visual_hull needs images with alpha (RGBA), got "
+                                   f"{image.shape[-1]} channels", dataset.image_filenames[i])
+            alphas.append(image[..., 3])
+        cameras = dataset.cameras
+        intrinsics = torch.cat([cameras.fx, cameras.fy, cameras.cx, cameras.cy], -1)
+        c = self.config
+        inr, filled = visual_hull_inr(self.field.geometry.spec, cameras.camera_to_worlds, intrinsics, alphas,
+                                      torch.tensor(c.inr_center, dtype=torch.float32), c.inr_half_extent)
+        return inr, filled, len(alphas)
 
     def _apply_edit(self, step: int) -> None:
         from inredit.editor.registry import get_editor
