@@ -47,20 +47,25 @@ def test_training_lowers_the_validation_loss_and_writes_an_editor(tiny_pairs, tm
     assert min(h["val_loss"] for h in history) < 0.9 * evaluate_loss(untrained, val, config.truncation)
 
 
+def assert_augmented_pairs_stay_exact(tiny_pairs, tmp_path, train, augmented, **augmentation) -> None:
+    """An exact augmentation changes the weights, keeps a perfect editor's loss (the targets stay
+    exact), and training with it still learns the edit."""
+    original, target, points = augmented
+    assert not torch.equal(original.weights[0], train.original.weights[0])
+    torch.testing.assert_close(function_loss(target, points, train.target_sdf, 0.1),
+                               function_loss(train.target, train.target_points, train.target_sdf, 0.1))
+    state = train_editor(small(tiny_pairs, epochs=20, lr=1e-2, **augmentation), tmp_path)
+    untrained = DWSNet(INRSpec(), 8, 3)  # the identity edit
+    untrained.set_input_statistics(train.original)
+    assert min(h["val_loss"] for h in state["history"]) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
+
+
 def test_mirrored_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
     train = load_pairs(tiny_pairs, "train")
     signs = random_reflections(train.original.batch_size, 3, (0, 2), torch.Generator().manual_seed(0))
     assert torch.all(signs[:, 1] == 1) and torch.any(signs[:, 0] == -1) and torch.any(signs[:, 2] == -1)
-    original, target, points = mirror_batch(train.original, train.target, train.target_points, signs)
-    assert not torch.equal(original.weights[0], train.original.weights[0])
-    # a perfect editor's loss is the same on the mirrored pair: targets stay exact
-    torch.testing.assert_close(function_loss(target, points, train.target_sdf, 0.1),
-                               function_loss(train.target, train.target_points, train.target_sdf, 0.1))
-    state = train_editor(small(tiny_pairs, epochs=20, lr=1e-2, augment_reflections=(0, 2)), tmp_path)
-    untrained = DWSNet(INRSpec(), 8, 3)  # the identity edit
-    untrained.set_input_statistics(train.original)
-    val_losses = [h["val_loss"] for h in state["history"]]
-    assert min(val_losses) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
+    assert_augmented_pairs_stay_exact(tiny_pairs, tmp_path, train, mirror_batch(
+        train.original, train.target, train.target_points, signs), augment_reflections=(0, 2))
     with pytest.raises(ValueError, match="axes 0, 1, 2"):
         small(tiny_pairs, augment_reflections=(3,))
 
@@ -69,14 +74,8 @@ def test_moved_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
     train = load_pairs(tiny_pairs, "train")
     offsets = random_translations(train.original.batch_size, 3, (1, 2), 0.1, torch.Generator().manual_seed(0))
     assert torch.all(offsets[:, 0] == 0) and offsets[:, 1:].abs().max() <= 0.1 and offsets[:, 1:].abs().min() > 0
-    original, target, points = translate_batch(train.original, train.target, train.target_points, offsets)
-    assert not torch.equal(original.weights[0], train.original.weights[0])
-    torch.testing.assert_close(function_loss(target, points, train.target_sdf, 0.1),
-                               function_loss(train.target, train.target_points, train.target_sdf, 0.1))
-    state = train_editor(small(tiny_pairs, epochs=20, lr=1e-2, augment_translations=(0, 1, 2)), tmp_path)
-    untrained = DWSNet(INRSpec(), 8, 3)  # the identity edit
-    untrained.set_input_statistics(train.original)
-    assert min(h["val_loss"] for h in state["history"]) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
+    assert_augmented_pairs_stay_exact(tiny_pairs, tmp_path, train, translate_batch(
+        train.original, train.target, train.target_points, offsets), augment_translations=(0, 1, 2))
     with pytest.raises(ValueError, match="augment_translations takes axes"):
         small(tiny_pairs, augment_translations=(-1,))
 
@@ -86,14 +85,8 @@ def test_pairs_with_exchanged_axes_keep_their_targets_exact(tiny_pairs, tmp_path
     orders = random_axis_orders(train.original.batch_size, 3, (0, 2), torch.Generator().manual_seed(0))
     assert torch.all(orders[:, 1] == 1) and torch.all(orders.sort(dim=1).values == torch.arange(3))
     assert torch.any(orders[:, 0] == 2)
-    original, target, points = permute_batch(train.original, train.target, train.target_points, orders)
-    assert not torch.equal(original.weights[0], train.original.weights[0])
-    torch.testing.assert_close(function_loss(target, points, train.target_sdf, 0.1),
-                               function_loss(train.target, train.target_points, train.target_sdf, 0.1))
-    state = train_editor(small(tiny_pairs, epochs=20, lr=1e-2, augment_axis_swaps=(0, 1, 2)), tmp_path)
-    untrained = DWSNet(INRSpec(), 8, 3)  # the identity edit
-    untrained.set_input_statistics(train.original)
-    assert min(h["val_loss"] for h in state["history"]) < 0.9 * evaluate_loss(untrained, load_pairs(tiny_pairs, "val"), 0.1)
+    assert_augmented_pairs_stay_exact(tiny_pairs, tmp_path, train, permute_batch(
+        train.original, train.target, train.target_points, orders), augment_axis_swaps=(0, 1, 2))
     with pytest.raises(ValueError, match="two or more axes"):
         small(tiny_pairs, augment_axis_swaps=(1,))
 
