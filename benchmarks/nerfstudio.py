@@ -69,15 +69,16 @@ def geometry_scores(mesh_path: Path, scene: Path, scene_meta: dict, edit: str, r
     mesh = trimesh.load(mesh_path)
     occupancy = MeshShape(mesh, watertight=True).occupancy(grid)
     scores = {"symmetry_iou": iou(occupancy, mirror_occupancy(occupancy, resolution))}
-    if against_scene:
+    if against_scene or edit == "symmetrize":
         truth_mesh = trimesh.load(scene / "mesh.ply")
-        scores["iou_vs_scene_mesh"] = iou(occupancy, MeshShape(truth_mesh, watertight=True).occupancy(grid))
+        truth = MeshShape(truth_mesh, watertight=True).occupancy(grid)
+    if against_scene:
+        scores["iou_vs_scene_mesh"] = iou(occupancy, truth)
         scores["chamfer_l1"] = chamfer_and_normal_consistency(mesh, truth_mesh)[0]
         if "mug_params" in scene_meta:
             cavity = MeshShape(mug_cavity(MugParams(**scene_meta["mug_params"]))).occupancy(scene_to_source(scene_meta, grid))
             scores["cavity_open"] = float((~occupancy[cavity]).mean())
     if edit == "symmetrize":
-        truth = MeshShape(trimesh.load(scene / "mesh.ply"), watertight=True).occupancy(grid)
         scores["iou_vs_symmetrized_mesh"] = iou(occupancy, truth | mirror_occupancy(truth, resolution))
     if "mug_params" in scene_meta:
         scores |= handle_scores(occupancy, grid, scene_meta)
@@ -133,11 +134,10 @@ def main() -> None:
 
     scene = work / "scene"
     start = time.perf_counter()
-    make_scene(load_scene_spec(REPO / "scenes" / "nerfstudio" / f"{args.scene}.yaml", train_views=args.views, test_views=4,
-                               resolution=args.resolution), scene)
-    spec_used = load_scene_spec(REPO / "scenes" / "nerfstudio" / f"{args.scene}.yaml", train_views=args.views,
-                                resolution=args.resolution)
-    args.views, args.resolution = spec_used.train_views, spec_used.resolution
+    scene_spec = load_scene_spec(REPO / "scenes" / "nerfstudio" / f"{args.scene}.yaml", train_views=args.views, test_views=4,
+                                 resolution=args.resolution)
+    make_scene(scene_spec, scene)
+    args.views, args.resolution = scene_spec.train_views, scene_spec.resolution
     times["make_scene_s"] = time.perf_counter() - start
     meta = read_scene_metadata(scene)
 

@@ -431,7 +431,7 @@ def ns_edit(
     mesh_format: Annotated[str, typer.Option(help="Mesh of the edited geometry: ply, glb, obj or none.")] = "ply",
     mesh_resolution: Annotated[int, typer.Option(help="Marching-cubes grid size for that mesh.")] = 128,
     renders: Annotated[bool, typer.Option(help="Write before_after.png (sphere-traced geometry) per run.")] = True,
-    canonicalize: Annotated[str, typer.Option(help="Refit the geometry by the fit job before the edit: auto (learned edits of geometry trained from images), always or never.")] = "auto",
+    canonicalize: Annotated[str, typer.Option(help="Refit the geometry by the fit job before the edit: auto (learned edits of geometry that volume rendering trained, not a frozen mesh fit), always or never.")] = "auto",
 ) -> None:
     """Edit the geometry of trained inredit-sdf runs in one batched call; writes runs ns-render/ns-viewer load.
     An exact edit that widens the INR (symmetrize, dilate) is distilled back to the run's spec."""

@@ -38,13 +38,6 @@ class DistillConfig:
     seed: int = 0
 
 
-# The fit job's sampling mix and schedule (configs/fit/default.yaml), from the shared initialization:
-# an INR distilled with it has the weights a mesh fit of the same shape would have, the domain the
-# learned editors were trained on. Used to bring geometry trained another way (volume rendering in
-# nerfstudio) to the editors.
-CANONICAL = DistillConfig(n_samples=200_000, near_fraction=0.55, far_fraction=0.25, fit=FitConfig())
-
-
 def parse_spec(text: str) -> INRSpec:
     """'default' or 'freq<F>-w<W>-h<H>' (as `INRSpec.describe` prints it) -> INRSpec."""
     if text == "default":
@@ -100,10 +93,23 @@ def distill_with_agreement(inr: INRWeights, spec: INRSpec, config: DistillConfig
     return result, [iou(a, b) for a, b in zip(source, fitted)]
 
 
+def canonical_config() -> DistillConfig:
+    """The default fit job's sampling mix and schedule (`FitJob()`, configs/fit/default.yaml) as a
+    distillation: from the shared initialization, it gives the weights a mesh fit of the same shape
+    would have, the kind the learned editors were trained on."""
+    from inredit.fit_meshes import FitJob
+
+    job = FitJob()
+    s = job.sampling
+    return DistillConfig(n_samples=s.n_points, near_fraction=s.near_fraction, near_sigma=s.near_sigma,
+                         far_fraction=s.far_fraction, far_sigma=s.far_sigma, fit=job.fit)
+
+
 def canonicalize(inr: INRWeights, on_step=None) -> tuple[INRWeights, list[float]]:
-    """Each INR refitted at its own spec by the fit job from the shared initialization (`CANONICAL`),
-    and its IoU at 64^3 with the INR it came from."""
-    result, ious = distill_with_agreement(inr, inr.spec, CANONICAL, init=None, on_step=on_step)
+    """Each INR refitted at its own spec by the fit job from the shared initialization
+    (`canonical_config`), and its IoU at 64^3 with the INR it came from. Brings geometry trained
+    another way (volume rendering in nerfstudio) to the learned editors."""
+    result, ious = distill_with_agreement(inr, inr.spec, canonical_config(), init=None, on_step=on_step)
     return result.inr, ious
 
 

@@ -171,19 +171,23 @@ def _to_world(mesh, config: RunConfig):
 CANONICALIZE = ("auto", "always", "never")
 
 
-def geometry_from_images(source: SourceRun) -> bool:
-    """True when the run's geometry is not a frozen mesh fit: it started from a sphere (no
-    `geometry_init`) or volume rendering trained it (`freeze_geometry` off)."""
+def check_canonicalize_policy(policy: str) -> None:
+    if policy not in CANONICALIZE:
+        raise InreditError(f"unknown canonicalize policy {policy!r}: use {', '.join(CANONICALIZE)}")
+
+
+def trained_by_rendering(source: SourceRun) -> bool:
+    """True when the run's geometry is not a frozen mesh fit: it started from a sphere or the
+    training views' visual hull (no `geometry_init`), or volume rendering trained it (`freeze_geometry` off)."""
     return source.config.model("geometry_init") in (None, "") or not bool(source.config.model("freeze_geometry", False))
 
 
 def should_canonicalize(source: SourceRun, editor: Editor, policy: str) -> bool:
-    """auto: before a learned edit of a geometry trained from images, whose weights are not of the
-    kind the editors learned from (mesh fits of the fit job); exact edits need no canonical form."""
-    if policy not in CANONICALIZE:
-        raise InreditError(f"unknown canonicalize policy {policy!r}: use {', '.join(CANONICALIZE)}")
+    """auto: before a learned edit of a geometry trained by volume rendering, whose weights are not of
+    the kind the editors learned from (mesh fits of the fit job); exact edits need no canonical form."""
+    check_canonicalize_policy(policy)
     if policy == "auto":
-        return editor.kind == "learned" and geometry_from_images(source)
+        return editor.kind == "learned" and trained_by_rendering(source)
     return policy == "always"
 
 
@@ -203,12 +207,11 @@ def edit_runs(
 
     `canonicalize` (auto, always, never): refit a run's geometry by the fit job from the shared
     initialization before the edit (`inredit.distill.canonicalize`); auto does it for learned edits
-    of geometry trained from images. The edited run records whether it was done and the refit's IoU
+    of geometry trained by volume rendering. The edited run records whether it was done and the refit's IoU
     with the run's own geometry."""
     if not config_paths:
         raise InreditError("no runs given (pass --load-config RUN/config.yml, repeatable)")
-    if canonicalize not in CANONICALIZE:
-        raise InreditError(f"unknown canonicalize policy {canonicalize!r}: use {', '.join(CANONICALIZE)}")
+    check_canonicalize_policy(canonicalize)  # before any run is read
     if mesh_format not in (None, "ply", "glb", "obj"):
         raise InreditError(f"unknown mesh format {mesh_format!r}: use ply, glb or obj")
     output_dir = Path(output_dir).resolve()
