@@ -66,6 +66,20 @@ def test_make_scene_from_a_mesh_file(tmp_path, run_cli):
     assert len(json.loads((tmp_path / "vase" / "transforms_train.json").read_text())["frames"]) == 2
 
 
+def test_speckle_textures_the_surface_and_keeps_shape_and_brightness(tmp_path):
+    def render(speckle: float) -> np.ndarray:
+        out = tmp_path / f"s{speckle}"
+        make_scene(load_scene_spec(MUG_SCENE, train_views=1, test_views=1, resolution=64, speckle=speckle), out)
+        return np.asarray(Image.open(out / "images" / "train_000.png"), np.float64) / 255
+
+    plain, speckled = render(0.0), render(0.5)
+    assert np.array_equal(plain[..., 3], speckled[..., 3])  # the same silhouette
+    solid = plain[..., 3] == 1
+    ratio = speckled[solid][:, :3].sum(-1) / plain[solid][:, :3].sum(-1)
+    assert ratio.std() > 0.1  # a texture: neighbouring pixels differ by tens of percent
+    assert abs(np.median(ratio) - 1) < 0.1  # around the part's color
+
+
 @pytest.mark.parametrize("content, message", [
     ("name: x\nshape: {kind: cube}\n", "shape.kind"),
     ("name: x\nshape: {kind: mug, params: {height: 1}}\n", "bad mug params"),
@@ -73,6 +87,7 @@ def test_make_scene_from_a_mesh_file(tmp_path, run_cli):
     ("name: x\nshape: {kind: mesh, parts: [{mesh: m.ply}]}\ndistance: 1.0\n", "inside the unit cube"),
     ("name: x\nbogus: 1\nshape: {kind: mug}\n", "unknown keys"),
     ("[1, 2\n", "invalid YAML"),
+    ("name: x\nshape: {kind: mug}\nspeckle: 2.0\n", "speckle"),
 ])
 def test_bad_scene_specs_give_one_line_errors(tmp_path, run_cli, content, message):
     (tmp_path / "m.ply").write_bytes((SHAPES / "vase.ply").read_bytes())

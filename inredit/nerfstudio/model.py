@@ -53,6 +53,9 @@ class InreditSDFModelConfig(ModelConfig):
     """Without geometry_init: start from a sphere of this radius (INR units) fitted at step 0 (0: raw init)."""
     init_visual_hull: bool = False
     """Without geometry_init: start from the visual hull of the training images' alpha (RGBA data) instead of a sphere."""
+    init_stereo: bool = False
+    """With init_visual_hull: carve the hull where plane-sweep stereo of the training images sees free space (a
+    cup's cavity, which silhouettes cannot show; needs textured surfaces). See inredit/nerfstudio/stereo.py."""
     geometry_frequencies: int = DEFAULT_SPEC.n_frequencies
     """INR spec: frequencies of the tcnn frequency encoding (must match the editors' spec)."""
     geometry_width: int = DEFAULT_SPEC.width
@@ -183,30 +186,36 @@ class InreditSDFModel(Model):
             geometry.load_inr(inr, path)
             geometry.edits.append({"init": str(path), "step": int(step)})
         elif self.config.init_visual_hull:
-            inr, filled, views = self._visual_hull()
+            inr, record = self._visual_hull()
             geometry.load_inr(inr)
-            geometry.edits.append({"init": f"visual hull of {views} views", "hull_fill": round(filled, 4), "step": int(step)})
+            geometry.edits.append({**record, "step": int(step)})
         else:
             geometry.load_inr(sphere_inr(geometry.spec, self.config.init_sphere_radius))
             geometry.edits.append({"init": f"sphere r={self.config.init_sphere_radius}", "step": int(step)})
 
-    def _visual_hull(self) -> tuple[INRWeights, float, int]:
-        from inredit.nerfstudio.visual_hull import visual_hull_inr
+    def _visual_hull(self) -> tuple[INRWeights, dict]:
+        from inredit.nerfstudio.visual_hull import INIT_FIT_STEPS, hull_occupancy, occupancy_inr
 
         dataset = self._train_dataset
-        alphas = []
+        images = []
         for i in range(len(dataset)):
             image = dataset.get_image_float32(i)
             if image.shape[-1] != 4:
                 raise InreditError("init_visual_hull needs images with alpha (RGBA), got "
                                    f"{image.shape[-1]} channels", dataset.image_filenames[i])
-            alphas.append(image[..., 3])
+            images.append(image)
         cameras = dataset.cameras
         intrinsics = torch.cat([cameras.fx, cameras.fy, cameras.cx, cameras.cy], -1)
         c = self.config
-        inr, filled = visual_hull_inr(self.field.geometry.spec, cameras.camera_to_worlds, intrinsics, alphas,
-                                      torch.tensor(c.inr_center, dtype=torch.float32), c.inr_half_extent)
-        return inr, filled, len(alphas)
+        center = torch.tensor(c.inr_center, dtype=torch.float32)
+        occupancy = hull_occupancy(cameras.camera_to_worlds, intrinsics, [im[..., 3] for im in images], center, c.inr_half_extent)
+        record = {"init": f"visual hull of {len(images)} views", "hull_fill": round(float(occupancy.float().mean()), 4)}
+        if c.init_stereo:
+            from inredit.nerfstudio.stereo import carve_hull
+
+            occupancy = carve_hull(occupancy, center, c.inr_half_extent, cameras.camera_to_worlds, intrinsics, images)
+            record |= {"init": record["init"] + ", carved by plane-sweep stereo", "carved_fill": round(float(occupancy.float().mean()), 4)}
+        return occupancy_inr(self.field.geometry.spec, occupancy, steps=INIT_FIT_STEPS), record
 
     def _apply_edit(self, step: int) -> None:
         from inredit.editor.registry import get_editor

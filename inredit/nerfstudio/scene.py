@@ -12,6 +12,9 @@ Written into the output folder:
 
 - `images/{train,test}_NNN.png`: RGBA (alpha = pixel coverage, anti-aliased by supersampling),
   Lambert shading with a head light and a sky light, per-part colors, transparent background;
+  `speckle > 0` modulates each part's color by a smooth solid noise of the surface point (like a
+  speckled glaze), the texture that multi-view photometry needs to place a surface it sees from
+  many sides (a uniform, rotationally symmetric cavity looks the same with a lid on it);
 - `transforms_{train,val,test}.json`: blender format (`camera_angle_x`, `./images/<name>` without
   suffix) for nerfstudio's `blender-data` parser, which `inredit-sdf` uses (val = test views);
 - `transforms.json`: nerfstudio format (`fl_x, fl_y, cx, cy, w, h`, `{train,val,test}_filenames`);
@@ -73,6 +76,8 @@ class SceneSpec:
     depth: bool = False
     normals: bool = False
     masks: bool = False
+    speckle: float = 0.0  # relative albedo variation of the solid noise texture (0 = uniform colors)
+    speckle_size: float = 0.12  # its feature size in the normalized frame (the shape spans [-0.9, 0.9])
     base_dir: str = "."  # where relative mesh paths are resolved (the spec file's folder)
 
     def validate(self, path: object = None) -> None:
@@ -85,6 +90,8 @@ class SceneSpec:
             problems.append(f"supersample {self.supersample} is not in 1..4")
         if self.distance <= math.sqrt(3):
             problems.append(f"distance {self.distance} puts cameras inside the unit cube (needs > 1.74)")
+        if not 0.0 <= self.speckle <= 1.0 or self.speckle_size <= 0:
+            problems.append(f"speckle {self.speckle} must be in [0, 1] and speckle_size {self.speckle_size} > 0")
         if not 5 <= self.fov_degrees <= 120:
             problems.append(f"fov_degrees {self.fov_degrees} is not in 5..120")
         if not -85 <= self.min_elevation <= self.max_elevation <= 85 or not -85 <= self.test_elevation <= 85:
@@ -243,8 +250,14 @@ class PartScene:
     part surfaces is where a ray enters the union, so the union is never built for rendering and
     the hit's geometry id gives the part (and its color)."""
 
-    def __init__(self, parts: list[Part]) -> None:
+    def __init__(self, parts: list[Part], speckle: float = 0.0, speckle_size: float = 0.12, seed: int = 0) -> None:
         import open3d as o3d
+
+        # solid noise = mean of random plane waves with wavelengths around speckle_size (seeded)
+        rng = np.random.default_rng(seed)
+        waves = rng.normal(size=(24, 3))
+        waves *= (2 * np.pi / speckle_size) / np.linalg.norm(waves, axis=1, keepdims=True) * rng.uniform(0.7, 1.4, (24, 1))
+        self.speckle, self.waves, self.phases = speckle, waves, rng.uniform(0, 2 * np.pi, 24)
 
         self._o3d = o3d
         self.scene = o3d.t.geometry.RaycastingScene()
@@ -255,7 +268,8 @@ class PartScene:
             self.colors[gid] = part.color
 
     def render(self, c2w: np.ndarray, resolution: int, f: float, supersample: int) -> dict[str, np.ndarray]:
-        """RGBA (float, straight alpha), z-depth, world normals and hit mask at `resolution`."""
+        """RGBA (float, straight alpha), z-depth, world normals, hit mask and part index (-1 = background)
+        at `resolution`."""
         r = resolution * supersample
         pixel = (np.arange(r) + 0.5) / supersample  # pixel centers in units of output pixels
         u, v = np.meshgrid(pixel, pixel, indexing="xy")
@@ -274,7 +288,12 @@ class PartScene:
         facing = -(normals * unit).sum(-1)
         normals = np.where(facing[:, None] < 0, -normals, normals)
         light = AMBIENT + HEADLIGHT * np.abs(facing) + SKYLIGHT * np.clip(normals[:, 1], 0, None)
-        rgb = np.clip(self.colors[gid] * light[:, None], 0, 1) * hit[:, None]
+        albedo = self.colors[gid]
+        if self.speckle > 0:
+            points = origins + np.where(hit, depth, 0.0)[:, None] * directions
+            noise = np.sin(points @ self.waves.T + self.phases).sum(1) / np.sqrt(len(self.phases) / 2)  # ~unit variance
+            albedo = albedo * (1 + self.speckle * np.clip(noise, -2, 2) / 2)[:, None]
+        rgb = np.clip(albedo * light[:, None], 0, 1) * hit[:, None]
         depth = np.where(hit, depth, 0.0)
         normals = normals * hit[:, None]
 
@@ -287,7 +306,8 @@ class PartScene:
         # depth/normals/mask: those of each block's central sample (no blending across edges)
         pick = lambda x: x.reshape(resolution, supersample, resolution, supersample, -1)[:, supersample // 2, :, supersample // 2]  # noqa: E731
         return {"rgba": np.concatenate([color, coverage], -1), "depth": pick(depth[:, None])[..., 0],
-                "normals": pick(normals), "mask": pick(hit[:, None].astype(np.float64))[..., 0] > 0.5}
+                "normals": pick(normals), "mask": pick(hit[:, None].astype(np.float64))[..., 0] > 0.5,
+                "part": pick(np.where(hit, gid, -1)[:, None])[..., 0]}
 
 
 def _to_uint8(x: np.ndarray) -> np.ndarray:
@@ -302,7 +322,7 @@ def make_scene(spec: SceneSpec, out_dir: str | Path, overwrite: bool = False) ->
         raise InreditError("output folder exists and is not empty (pass --overwrite to replace it)", out_dir)
     parts, extra = build_parts(spec)
     parts, center, scale = normalize_parts(parts)
-    scene = PartScene(parts)
+    scene = PartScene(parts, spec.speckle, spec.speckle_size)
     res = spec.resolution
     f = focal_length(spec)
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -11,14 +11,18 @@ from the spec's shared initialization.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 from scipy import ndimage
 
-from inredit.fit import FitConfig, fit_batch
+from inredit.fit import fit_batch
 from inredit.geometry.metrics import grid_points
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
+
+INIT_FIT_STEPS = 3000  # of the fit job's 12000: a start for volume rendering, which refines it (~1.5 min)
 
 
 def silhouette_votes(camera_to_worlds: torch.Tensor, intrinsics: torch.Tensor, alphas: list[torch.Tensor],
@@ -52,15 +56,36 @@ def hull_sdf(occupancy: np.ndarray, voxel: float) -> np.ndarray:
     return (outside - inside) * voxel
 
 
+def hull_occupancy(camera_to_worlds: torch.Tensor, intrinsics: torch.Tensor, alphas: list[torch.Tensor],
+                   inr_center: torch.Tensor, half_extent: float, resolution: int = 96) -> torch.Tensor:
+    """`(R, R, R)` bool: the visual hull on `grid_points(R)` of the INR cube (u = (x - inr_center) / half_extent)."""
+    grid = torch.from_numpy(grid_points(resolution))
+    inside = silhouette_votes(camera_to_worlds, intrinsics, alphas, grid * half_extent + inr_center)
+    return inside.reshape(resolution, resolution, resolution)
+
+
+def occupancy_inr(spec: INRSpec, occupancy: torch.Tensor, steps: int | None = None) -> INRWeights:
+    """An INR of `spec` fitted to an `(R, R, R)` occupancy grid over the INR cube the way `inredit fit`
+    fits a mesh (its surface by marching cubes, the fit job's samples and schedule, `steps` if given):
+    sampled at grid points only, carved thin walls fit with dead zones (f == 0 inside, no gradient)."""
+    from inredit.fit_meshes import FitJob
+    from inredit.geometry.render import grid_to_mesh
+    from inredit.geometry.sampling import sample_shape_sdf
+    from inredit.geometry.shapes import MeshShape
+
+    resolution = occupancy.shape[0]
+    mesh = grid_to_mesh(hull_sdf(occupancy.numpy(), 2.0 / resolution))
+    mesh.vertices = (mesh.vertices + 1) * (resolution - 1) / resolution - 1 + 1 / resolution  # corners -> cell centres
+    job = FitJob()
+    samples = sample_shape_sdf(MeshShape(mesh, watertight=True), job.sampling, seed=job.fit.seed)
+    config = dataclasses.replace(job.fit, steps=steps or job.fit.steps)
+    points, values = torch.from_numpy(samples.points)[None], torch.from_numpy(samples.sdf)[None]
+    return fit_batch(points, values, spec, config).inr
+
+
 def visual_hull_inr(spec: INRSpec, camera_to_worlds: torch.Tensor, intrinsics: torch.Tensor, alphas: list[torch.Tensor],
                     inr_center: torch.Tensor, half_extent: float, resolution: int = 96, steps: int = 2000) -> tuple[INRWeights, float]:
     """The visual hull of the views as an INR of `spec` (INR frame: u = (x - inr_center) / half_extent),
     and the share of the INR cube the hull fills."""
-    grid = torch.from_numpy(grid_points(resolution))
-    occupancy = silhouette_votes(camera_to_worlds, intrinsics, alphas, grid * half_extent + inr_center)
-    occupancy = occupancy.reshape(resolution, resolution, resolution).numpy()
-    sdf = hull_sdf(occupancy, 2.0 / resolution)
-    points = grid[None]
-    values = torch.from_numpy(sdf.reshape(1, -1)).float()
-    config = FitConfig(steps=steps, points_per_step=1024, lr=5e-3, lr_final=5e-4)
-    return fit_batch(points, values, spec, config).inr, float(occupancy.mean())
+    occupancy = hull_occupancy(camera_to_worlds, intrinsics, alphas, inr_center, half_extent, resolution)
+    return occupancy_inr(spec, occupancy, steps), float(occupancy.float().mean())
