@@ -4,11 +4,15 @@
     .venv/bin/python benchmarks/nerfstudio.py --scene composition --edit symmetrize \
         --json benchmarks/results/nerfstudio-symmetrize.json   # exact edit, distilled back to the run's spec
     .venv/bin/python benchmarks/nerfstudio.py --edit identity --quick      # smoke run (no trained editor needed)
+    .venv/bin/python benchmarks/nerfstudio.py --from-images --scene mug-speckled --edit remove-handle --runs 1 \
+        --work out/bench_nerfstudio_images --json benchmarks/results/nerfstudio-from-images.json  # no mesh: from photos
 
 Steps (everything on the CPU, in --work, default out/bench_nerfstudio/):
 1. `inredit make-scene scenes/nerfstudio/<scene>.yaml` (default: a procedural mug of the remove-handle family;
    `--scene composition`: the shipped asymmetric composition, a symmetrize input);
-2. fit the scene's mesh with the default fit job (the geometry the run starts from);
+2. fit the scene's mesh with the default fit job (the geometry the run starts from; `--from-images`: no
+   fit, the geometry is learned from the images with configs/nerfstudio/cpu-mug-images.yaml, and ns-edit
+   refits it by the fit job before a learned edit, so only its total time is measured);
 3. `ns-train inredit-sdf` (configs/nerfstudio/cpu-mug.yaml) from that INR: appearance trained, geometry
    frozen (`--finetune-geometry` trains it too); its wall-clock time is the re-training cost;
 4. the trained run copied to `--runs` run folders (same scene: training 8 scenes would only repeat
@@ -18,7 +22,10 @@ Steps (everything on the CPU, in --work, default out/bench_nerfstudio/):
    source run and the edited run: mirror-symmetry IoU across x = 0; for a mug, handle emptied (fraction
    of the handle region outside the edited shape) and body IoU (outside the handle region, against the
    exact handle-less body); for symmetrize, IoU with the scene mesh united with its mirror image;
-6. `ns-render dataset` (test split) of the source and the edited run -> renders.png (source above edited).
+6. `ns-render dataset` (test split) of the source and the edited run -> renders.png (source above edited);
+   write-back scores on those renders: PSNR over the pixels where the scene shows a kept part (edited
+   render against the source run's, and each against the scene's own test images); for a mug, the share
+   of pixels that showed the handle in front of the background that render as background.
 
 Prints a markdown table; --json writes the numbers.
 """
@@ -26,6 +33,7 @@ Prints a markdown table; --json writes the numbers.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -46,7 +54,8 @@ from inredit.geometry.families import MugParams, mug_body, mug_cavity  # noqa: E
 from inredit.geometry.metrics import chamfer_and_normal_consistency, grid_points, iou, mirror_occupancy  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
-from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
+from inredit.nerfstudio.scene import (PartScene, build_parts, focal_length, load_scene_spec, make_scene,  # noqa: E402
+                                      normalize_parts, read_scene_metadata, scene_to_source)
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
 
@@ -95,6 +104,53 @@ def handle_scores(occupancy: np.ndarray, grid: np.ndarray, scene_meta: dict) -> 
     target = MeshShape(body).occupancy(grid)
     return {"handle_emptied": float((~occupancy[handle]).mean()),
             "body_iou": iou(occupancy[~handle], target[~handle]), "handle_points": int(handle.sum())}
+
+
+def tree_hash(folder: Path) -> str:
+    """SHA-256 over every file of a run folder (names and bytes): the source run must stay untouched."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
+
+
+def write_back_scores(scene: Path, spec, renders: dict[str, Path], removed: str | None = None) -> dict:
+    """Appearance after an edit on the test views (see the docstring, step 6). `renders`: run name ->
+    ns-render's rgb folder; the true part under each pixel comes from re-casting the scene's cameras,
+    `removed` names the part the edit takes away (it is not part of the kept region)."""
+    from PIL import Image
+
+    parts, _ = build_parts(spec)
+    parts, _, _ = normalize_parts(parts)
+    removed_id = next((i for i, p in enumerate(parts) if p.name == removed), -2)
+    whole = PartScene(parts)
+    without_removed = PartScene([p for p in parts if p.name != removed])
+    f = focal_length(spec)
+    kept, cleared, truth = [], [], []
+    for frame in json.loads((scene / "transforms_test.json").read_text())["frames"]:
+        c2w = np.asarray(frame["transform_matrix"])
+        part = whole.render(c2w, spec.resolution, f, spec.supersample)["part"]
+        behind = without_removed.render(c2w, spec.resolution, f, spec.supersample)["mask"]
+        kept.append((part >= 0) & (part != removed_id))
+        cleared.append((part == removed_id) & ~behind)  # the removed part in front of the background
+        rgba = np.asarray(Image.open(scene / (frame["file_path"] + ".png")).convert("RGBA"), np.float64) / 255
+        truth.append(rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:]))  # on the model's white background
+    kept, cleared, truth = np.stack(kept), np.stack(cleared), np.stack(truth)
+    images = {name: np.stack([np.asarray(Image.open(p).convert("RGB"), np.float64) / 255 for p in sorted(folder.glob("*"))])
+              for name, folder in renders.items()}
+    scores: dict[str, float] = {}
+    for name, image in images.items():
+        scores[f"psnr_kept_{name}_vs_images"] = psnr(image[kept], truth[kept])
+        if cleared.any():
+            scores[f"{removed}_pixels_background_{name}"] = float((image[cleared] > 0.85).all(-1).mean())
+    if "edited" in images and "source" in images:
+        scores["psnr_kept_edited_vs_source"] = psnr(images["edited"][kept], images["source"][kept])
+    return scores
 
 
 def ns_train_iterations(preset: Path) -> int:
@@ -169,17 +225,19 @@ def main() -> None:
         configs.append(copy / "config.yml")
     ns_edit = [BIN / "inredit", "ns-edit", "--load-config", configs[0], *configs[1:], "--edit", args.edit,
                *(["--axis", args.axis] if args.axis else [])]
+    source_hash = tree_hash(configs[0].parent)
     times["ns_edit_s"] = run(ns_edit + ["--output-dir", work / "edited"], cwd=work)
-    times["ns_edit_no_extras_s"] = run(ns_edit + ["--output-dir", work / "edited_bare", "--mesh-format", "none",
-                                                  "--no-renders"], cwd=work)
     times["identity_s"] = run([BIN / "inredit", "ns-edit", "--load-config", configs[0], "--edit", "identity",
                                "--output-dir", work / "identity"], cwd=work)
-    from inredit.editor.registry import resolve_editor
-    from inredit.nerfstudio.edit_runs import edit_runs
+    if not args.from_images:  # the cost split (with geometry from images, the canonical refit dominates)
+        times["ns_edit_no_extras_s"] = run(ns_edit + ["--output-dir", work / "edited_bare", "--mesh-format", "none",
+                                                      "--no-renders"], cwd=work)
+        from inredit.editor.registry import resolve_editor
+        from inredit.nerfstudio.edit_runs import edit_runs
 
-    editor = resolve_editor(args.edit, None, args.axis, None)
-    _, core = edit_runs(configs, editor, work / "edited_inprocess", mesh_format=None, renders=False)
-    times["ns_edit_core_s"] = core["load_seconds"] + core["edit_seconds"] + core["write_seconds"]  # no process start
+        editor = resolve_editor(args.edit, None, args.axis, None)
+        _, core = edit_runs(configs, editor, work / "edited_inprocess", mesh_format=None, renders=False)
+        times["ns_edit_core_s"] = core["load_seconds"] + core["edit_seconds"] + core["write_seconds"]  # no process start
     edited = sorted((work / "edited").glob("scene/inredit-sdf/*/config.yml"))
     assert len(edited) == args.runs, edited
     baseline = next((work / "identity").glob("scene/inredit-sdf/*/config.yml"))
@@ -195,30 +253,37 @@ def main() -> None:
 
     from inredit.geometry.render import image_grid, save_png
 
-    rows = []
+    rows, folders = [], {}
     for name, config in (("source", baseline), ("edited", edited[0])):
         out = work / "renders" / name
         run([BIN / "ns-render", "dataset", "--load-config", config, "--output-path", out, "--split", "test",
              "--rendered-output-names", "rgb"], cwd=work)
-        rows.append([np.array(Image.open(p).convert("RGB")) for p in sorted((out / "test" / "rgb").glob("*"))])
+        folders[name] = out / "test" / "rgb"
+        rows.append([np.array(Image.open(p).convert("RGB")) for p in sorted(folders[name].glob("*"))])
     save_png(image_grid(rows), work / "renders.png")
     times["ns_render_s"] = time.perf_counter() - start
+    write_back = write_back_scores(scene, scene_spec, folders, removed="handle" if args.edit == "remove-handle" else None)
 
     results = {"edit": args.edit, "scene": args.scene, "runs": args.runs, "edit_record": edit_record, "views": args.views, "resolution": args.resolution,
                "iterations": args.iterations or ns_train_iterations(preset), "preset": str(preset.relative_to(REPO)),
                "geometry": "from images" if args.from_images else "fine-tuned" if args.finetune_geometry else "frozen (fitted INR)",
-               "fit_metrics": record.metrics if record else None, "times": times, "scores": scores,
+               "fit_metrics": record.metrics if record else None, "times": times, "scores": scores, "write_back": write_back,
                "ns_edit_vs_training": times["ns_edit_s"] / times["train_s"],
-               "ns_edit_no_extras_vs_training": times["ns_edit_no_extras_s"] / times["train_s"],
-               "ns_edit_core_vs_training": times["ns_edit_core_s"] / times["train_s"],
+               "ns_edit_no_extras_vs_training": times.get("ns_edit_no_extras_s", float("nan")) / times["train_s"],
+               "ns_edit_core_vs_training": times.get("ns_edit_core_s", float("nan")) / times["train_s"],
+               "source_run_hash_unchanged": source_hash == tree_hash(configs[0].parent),
                "renders": str(work / "renders.png")}
     columns = list(dict.fromkeys(c for s in scores.values() for c in s))
     print(f"| run | {' | '.join(columns)} |\n|---|{'---|' * len(columns)}")
     for name, s in scores.items():
         print(f"| {name} | {' | '.join(f'{s[c]:.3f}' if isinstance(s.get(c), float) else str(s.get(c, '')) for c in columns)} |")
+    print("\n| write-back (test views) | value |\n|---|---|")
+    for key, value in write_back.items():
+        print(f"| {key} | {value:.3f} |")
     print(f"\n| step | seconds |\n|---|---|")
     for key, value in times.items():
         print(f"| {key} | {value:.2f} |")
+    print(f"\nsource run unchanged by ns-edit (hash): {results['source_run_hash_unchanged']}")
     print(f"\nns-edit over {args.runs} runs / one training run: {results['ns_edit_vs_training']:.2%} "
           f"({results['ns_edit_no_extras_vs_training']:.2%} without meshes/renders, "
           f"{results['ns_edit_core_vs_training']:.2%} for load + edit + write in-process); renders: {results['renders']}")
