@@ -70,7 +70,7 @@ def test_carving_opens_the_cavity_that_silhouettes_leave_filled(views):
     carved = carve_hull(hull, torch.zeros(3), 1.0, c2w, intrinsics, images, StereoConfig(planes=96)).reshape(-1).numpy()
     hull = hull.reshape(-1).numpy()
     assert (~hull[cavity]).mean() < 0.05  # the hull keeps the cavity filled
-    # 24 views of 64 px see most of the cavity from fewer than min_views directions (64 views of
-    # 128 px open 83 % of it: README); a good part must go all the same
+    # 24 views of 64 px see much of the cavity from fewer than min_views directions; a good part
+    # must go all the same
     assert (~carved[cavity]).mean() >= 0.15, (~carved[cavity]).mean()
     assert carved[truth].mean() >= 0.9, carved[truth].mean()  # and the cup stays
