@@ -14,7 +14,7 @@ pytest.importorskip("nerfstudio")
 
 from inredit.geometry.edits import handle_region  # noqa: E402
 from inredit.geometry.families import MugParams  # noqa: E402
-from inredit.geometry.metrics import grid_points  # noqa: E402
+from inredit.geometry.metrics import grid_points, iou, mirror_occupancy  # noqa: E402
 from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
 from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
 from inredit.shape_metrics import inr_occupancy  # noqa: E402
@@ -26,7 +26,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CUDA_VISIB
 
 
 def test_ns_edit_removes_the_handle_of_a_geometry_learned_from_images(tmp_path):
-    from inredit.editor.registry import get_editor
+    from inredit.editor.registry import get_editor, resolve_editor
     from inredit.nerfstudio.edit_runs import edit_runs
 
     scene = tmp_path / "mug"
@@ -52,3 +52,11 @@ def test_ns_edit_removes_the_handle_of_a_geometry_learned_from_images(tmp_path):
     kept = before & ~handle
     assert after[handle].mean() <= 0.5 * held, (after[handle].mean(), held)  # the edit empties the handle region
     assert after[kept].mean() >= 0.85, after[kept].mean()  # and keeps the rest
+
+    # an exact edit needs no canonical refit and works on the same run
+    (mirrored,), _ = edit_runs([config], resolve_editor("symmetrize", None, "x", None), tmp_path / "symmetrized",
+                               mesh_format=None, renders=False)
+    record = json.loads((mirrored.run_dir / "inredit_edit.json").read_text())["metrics"]
+    assert not record["canonicalized"]
+    occupancy = inr_occupancy(mirrored.inr, 64)
+    assert iou(occupancy[0], mirror_occupancy(occupancy, 64)[0]) >= 0.95
