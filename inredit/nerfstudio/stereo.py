@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from inredit.geometry.metrics import grid_points
+
 
 @dataclass
 class StereoConfig:
@@ -145,10 +147,9 @@ def hull_lookup(hull: torch.Tensor, inr_center: torch.Tensor, half_extent: float
 
 
 def carve_hull(hull: torch.Tensor, inr_center: torch.Tensor, half_extent: float, camera_to_worlds: torch.Tensor,
-               intrinsics: torch.Tensor, images: list[torch.Tensor], config: StereoConfig = StereoConfig(),
-               progress=None) -> torch.Tensor:
+               intrinsics: torch.Tensor, images: list[torch.Tensor], config: StereoConfig = StereoConfig()) -> torch.Tensor:
     """The visual hull `(R, R, R)` (bool, on `grid_points(R)` of the INR cube) minus what the views'
-    plane-sweep depth maps see as free space. `images`: RGBA `(H, W, 4)` in [0, 0.99...1]."""
+    plane-sweep depth maps see as free space. `images`: RGBA `(H, W, 4)` in [0, 1]."""
     resolution = hull.shape[0]
     inside_hull = hull_lookup(hull, inr_center, half_extent)
     reach = math.sqrt(3) * half_extent
@@ -157,10 +158,6 @@ def carve_hull(hull: torch.Tensor, inr_center: torch.Tensor, half_extent: float,
         distance = float((camera_to_worlds[view][:, 3] - inr_center).norm())
         depth_maps.append(sweep_depth(view, camera_to_worlds, intrinsics, images, inside_hull,
                                       max(distance - reach, 1e-3), distance + reach, config))
-        if progress is not None:
-            progress(view)
-    from inredit.geometry.metrics import grid_points
-
     points = torch.from_numpy(grid_points(resolution)) * half_extent + inr_center
     votes = free_space_votes(points, camera_to_worlds, intrinsics, depth_maps, config.margin)
     return hull & (votes < config.min_views).reshape(hull.shape)
