@@ -12,7 +12,7 @@ from inredit.geometry.metrics import grid_points, iou  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.inr.spec import DEFAULT_SPEC  # noqa: E402
 from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
-from inredit.nerfstudio.visual_hull import silhouette_votes, visual_hull_inr  # noqa: E402
+from inredit.nerfstudio.visual_hull import hull_occupancy, occupancy_inr, silhouette_votes  # noqa: E402
 from inredit.shape_metrics import inr_occupancy  # noqa: E402
 
 from conftest import REPO  # noqa: E402
@@ -46,7 +46,8 @@ def test_the_hull_holds_the_object_and_only_adds_its_cavity(scene_views):
 
 def test_the_hull_fits_as_an_inr_of_the_spec(scene_views):
     scene, c2w, intrinsics, alphas = scene_views
-    inr, filled = visual_hull_inr(DEFAULT_SPEC, c2w, intrinsics, alphas, torch.zeros(3), 1.0, resolution=48, steps=600)
+    occupancy = hull_occupancy(c2w, intrinsics, alphas, torch.zeros(3), 1.0, resolution=48)
+    inr, filled = occupancy_inr(DEFAULT_SPEC, occupancy, steps=600), float(occupancy.float().mean())
     assert inr.spec == DEFAULT_SPEC and 0.05 < filled < 0.5
     grid = grid_points(48)
     hull = silhouette_votes(c2w, intrinsics, alphas, torch.from_numpy(grid).float()).numpy()

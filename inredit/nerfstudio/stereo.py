@@ -9,7 +9,7 @@ averaged over the best-matching neighbors), keeps the best depth of every foregr
 match is good and textured, and refines it between planes. A hull point that enough views see in
 front of their depth (by a margin) is free space and is carved away.
 
-Cameras follow nerfstudio/OpenGL (camera looks down -z, y up) as in `visual_hull.silhouette_votes`.
+Cameras follow nerfstudio/OpenGL (camera looks down -z, y up) as in `visual_hull.project`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from inredit.geometry.metrics import grid_points
+from inredit.nerfstudio.visual_hull import pixel_lookup, project
 
 
 @dataclass
@@ -33,16 +34,6 @@ class StereoConfig:
     min_texture: float = 0.02  # std of the window's luminance below this: no depth (flat color)
     margin: float = 0.03  # a point counts as seen free when it lies this far in front of the depth
     min_views: int = 3  # free in at least this many views -> carved
-
-
-def _project(points: torch.Tensor, c2w: torch.Tensor, intrinsic: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """World points `(..., 3)` -> pixel coordinates u, v (continuous, pixel centers at +0.5) and z-depth."""
-    rotation, origin = c2w[:, :3], c2w[:, 3]
-    p = (points - origin) @ rotation
-    depth = -p[..., 2]
-    fx, fy, cx, cy = intrinsic
-    safe = depth.clamp_min(1e-6)
-    return cx + fx * p[..., 0] / safe, cy - fy * p[..., 1] / safe, depth
 
 
 def _sample(image: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -94,7 +85,7 @@ def sweep_depth(view: int, camera_to_worlds: torch.Tensor, intrinsics: torch.Ten
         points = origin + depth * rays
         per_view = []
         for i, image in zip(others, gray):
-            un, vn, _ = _project(points, camera_to_worlds[int(i)], intrinsics[int(i)])
+            un, vn, _ = project(points, camera_to_worlds[int(i)], intrinsics[int(i)])
             per_view.append(_sample(image, un, vn)[0])
         ncc = _window_stats(reference.expand(len(per_view), -1, -1), torch.stack(per_view), config.window)
         cost = (1 - ncc).sort(0).values[: config.best_of].mean(0)
@@ -123,12 +114,7 @@ def free_space_votes(points: torch.Tensor, camera_to_worlds: torch.Tensor, intri
     """`(N,)` counts of views whose depth map puts the point in front of the surface by `margin`."""
     votes = torch.zeros(len(points), dtype=torch.int32)
     for c2w, intrinsic, depth_map in zip(camera_to_worlds, intrinsics, depth_maps):
-        u, v, depth = _project(points, c2w, intrinsic)
-        height, width = depth_map.shape
-        col, row = u.floor().long(), v.floor().long()
-        seen = (depth > 0) & (col >= 0) & (col < width) & (row >= 0) & (row < height)
-        surface = torch.full_like(depth, float("nan"))
-        surface[seen] = depth_map[row[seen], col[seen]]
+        surface, depth = pixel_lookup(depth_map, points, c2w, intrinsic, fill=float("nan"))
         votes += (depth < surface - margin).int()  # NaN compares False: no depth, no vote
     return votes
 

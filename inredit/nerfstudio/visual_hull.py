@@ -25,27 +25,41 @@ from inredit.inr.weights import INRWeights
 INIT_FIT_STEPS = 3000  # of the fit job's 12000: a start for volume rendering, which refines it (~1.5 min)
 
 
+def project(points: torch.Tensor, c2w: torch.Tensor, intrinsic: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """World points `(..., 3)` -> pixel coordinates u, v (continuous, pixel centers at +0.5) and z-depth.
+    Cameras in nerfstudio's (OpenGL) convention: camera-to-world `(3, 4)` (x right, y up, looking down
+    -z), intrinsic fx, fy, cx, cy in pixels."""
+    rotation, origin = c2w[:, :3], c2w[:, 3]
+    p = (points - origin) @ rotation
+    depth = -p[..., 2]
+    fx, fy, cx, cy = intrinsic
+    safe = depth.clamp_min(1e-6)
+    return cx + fx * p[..., 0] / safe, cy - fy * p[..., 1] / safe, depth
+
+
+def pixel_lookup(image: torch.Tensor, points: torch.Tensor, c2w: torch.Tensor, intrinsic: torch.Tensor,
+                 fill: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(N,)` values of an `(H, W)` image at the pixel each world point falls in (`fill` for points
+    behind the camera or outside the image), and the points' z-depths."""
+    u, v, depth = project(points, c2w, intrinsic)
+    height, width = image.shape
+    col, row = u.floor().long(), v.floor().long()
+    seen = (depth > 1e-6) & (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    values = torch.full(depth.shape, fill, dtype=image.dtype)
+    values[seen] = image[row[seen], col[seen]]
+    return values, depth
+
+
 def silhouette_votes(camera_to_worlds: torch.Tensor, intrinsics: torch.Tensor, alphas: list[torch.Tensor],
                      points: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     """For `(N, 3)` world points: `(N,)` True where no view sees background there.
 
-    Cameras in nerfstudio's (OpenGL) convention: `camera_to_worlds` `(V, 3, 4)`, `intrinsics` `(V, 4)`
-    as fx, fy, cx, cy in pixels; `alphas` V images `(H, W)` in [0, 1]. A point behind a camera or
-    outside its image gets no vote from it.
+    Cameras as in `project`: `camera_to_worlds` `(V, 3, 4)`, `intrinsics` `(V, 4)`; `alphas` V images
+    `(H, W)` in [0, 1]. A point behind a camera or outside its image gets no vote from it.
     """
     inside = torch.ones(len(points), dtype=torch.bool)
-    for c2w, (fx, fy, cx, cy), alpha in zip(camera_to_worlds, intrinsics, alphas):
-        rotation, origin = c2w[:, :3], c2w[:, 3]
-        p = (points - origin) @ rotation  # world -> camera frame (x right, y up, looking down -z)
-        depth = -p[:, 2]
-        in_front = depth > 1e-6
-        col = torch.floor(cx + fx * p[:, 0] / depth.clamp_min(1e-6)).long()
-        row = torch.floor(cy - fy * p[:, 1] / depth.clamp_min(1e-6)).long()
-        height, width = alpha.shape
-        seen = in_front & (col >= 0) & (col < width) & (row >= 0) & (row < height)
-        background = torch.zeros_like(inside)
-        background[seen] = alpha[row[seen], col[seen]] < threshold
-        inside &= ~background
+    for c2w, intrinsic, alpha in zip(camera_to_worlds, intrinsics, alphas):
+        inside &= pixel_lookup(alpha, points, c2w, intrinsic, fill=1.0)[0] >= threshold
     return inside
 
 
@@ -81,11 +95,3 @@ def occupancy_inr(spec: INRSpec, occupancy: torch.Tensor, steps: int | None = No
     config = dataclasses.replace(job.fit, steps=steps or job.fit.steps)
     points, values = torch.from_numpy(samples.points)[None], torch.from_numpy(samples.sdf)[None]
     return fit_batch(points, values, spec, config).inr
-
-
-def visual_hull_inr(spec: INRSpec, camera_to_worlds: torch.Tensor, intrinsics: torch.Tensor, alphas: list[torch.Tensor],
-                    inr_center: torch.Tensor, half_extent: float, resolution: int = 96, steps: int = 2000) -> tuple[INRWeights, float]:
-    """The visual hull of the views as an INR of `spec` (INR frame: u = (x - inr_center) / half_extent),
-    and the share of the INR cube the hull fills."""
-    occupancy = hull_occupancy(camera_to_worlds, intrinsics, alphas, inr_center, half_extent, resolution)
-    return occupancy_inr(spec, occupancy, steps), float(occupancy.float().mean())
