@@ -43,13 +43,19 @@ def _sample(image: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tens
     return F.grid_sample(image[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
 
 
-def _window_stats(a: torch.Tensor, b: torch.Tensor, window: int) -> torch.Tensor:
+def _window_mean(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Mean of each `window` x `window` window of an `(N, H, W)` stack (same size; borders: the part inside)."""
+    return F.avg_pool2d(x[:, None], window, stride=1, padding=window // 2, count_include_pad=False)[:, 0]
+
+
+def _window_std(x: torch.Tensor, window: int) -> torch.Tensor:
+    return (_window_mean(x * x, window) - _window_mean(x, window) ** 2).clamp_min(0).sqrt()
+
+
+def _window_ncc(a: torch.Tensor, b: torch.Tensor, window: int) -> torch.Tensor:
     """Per-pixel NCC of two `(N, H, W)` luminance stacks over `window` x `window` windows."""
-    pool = lambda x: F.avg_pool2d(x[:, None], window, stride=1, padding=window // 2, count_include_pad=False)[:, 0]  # noqa: E731
-    mean_a, mean_b = pool(a), pool(b)
-    var_a = (pool(a * a) - mean_a**2).clamp_min(0)
-    var_b = (pool(b * b) - mean_b**2).clamp_min(0)
-    return (pool(a * b) - mean_a * mean_b) / torch.sqrt(var_a * var_b + 1e-6)
+    covariance = _window_mean(a * b, window) - _window_mean(a, window) * _window_mean(b, window)
+    return covariance / torch.sqrt((_window_std(a, window) * _window_std(b, window)) ** 2 + 1e-6)
 
 
 def neighbor_views(camera_to_worlds: torch.Tensor, count: int) -> torch.Tensor:
@@ -87,7 +93,7 @@ def sweep_depth(view: int, camera_to_worlds: torch.Tensor, intrinsics: torch.Ten
         for i, image in zip(others, gray):
             un, vn, _ = project(points, camera_to_worlds[int(i)], intrinsics[int(i)])
             per_view.append(_sample(image, un, vn)[0])
-        ncc = _window_stats(reference.expand(len(per_view), -1, -1), torch.stack(per_view), config.window)
+        ncc = _window_ncc(reference.expand(len(per_view), -1, -1), torch.stack(per_view), config.window)
         cost = (1 - ncc).sort(0).values[: config.best_of].mean(0)
         outside = ~inside_hull(points.reshape(-1, 3)).reshape(height, width)
         costs[k] = cost.masked_fill(outside, float("inf"))
@@ -100,9 +106,7 @@ def sweep_depth(view: int, camera_to_worlds: torch.Tensor, intrinsics: torch.Ten
     offset = torch.where(torch.isfinite(denominator) & (denominator > 1e-6), 0.5 * (c0 - c2) / denominator, torch.zeros(()))
     step = (far - near) / (config.planes - 1)
     depth = depths[best] + offset.clamp(-0.5, 0.5) * step
-    mean = F.avg_pool2d(reference[None], config.window, 1, config.window // 2, count_include_pad=False)[0, 0]
-    texture = (F.avg_pool2d(reference[None] ** 2, config.window, 1, config.window // 2, count_include_pad=False)[0, 0]
-               - mean**2).clamp_min(0).sqrt()
+    texture = _window_std(reference, config.window)[0]
     # whole window on the object: a window across the silhouette matches the background, not the surface
     solid = -F.max_pool2d(-(rgba[..., 3] > 0.99).float()[None, None], config.window, 1, config.window // 2)[0, 0] > 0.5
     valid = solid & (best_cost < config.max_cost) & (texture > config.min_texture)
