@@ -201,3 +201,25 @@ def test_untrained_editor_starts_next_to_the_identity_edit():
     for a, b in zip(edited.weights, inr.weights):
         change = float((a - b).norm() / b.norm())
         assert 0 < change < 1e-2  # small but not zero (a zero output layer is a saddle)
+
+
+def test_constant_unit_is_equivariant_and_starts_at_the_input_function():
+    spec = INRSpec(width=16, n_hidden_layers=2)
+    g = torch.Generator().manual_seed(5)
+    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default", constant_unit=True).double()
+    inr = INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 2).weights])
+    editor.set_input_statistics(inr)
+    points = (torch.rand(400, 3, generator=g) * 2 - 1).double()
+    perms = random_perms(spec, g)
+    with torch.no_grad():
+        unchanged, edited, edited_from_permuted = editor(inr, 0.0), editor(inr), editor(inr.permute_hidden(perms))
+    assert edited.spec.width == 32 and editor.output_spec(spec) == edited.spec  # 16 + 1 -> next FullyFusedMLP width
+    torch.testing.assert_close(forward(unchanged, points), forward(inr, points), rtol=1e-12, atol=1e-12)
+    # permuting the input's neurons permutes the edited INR's first 16; the constant unit (index 16) stays
+    wide_perms = [torch.cat([p, torch.arange(16, 32)]) for p in perms]
+    for a, b in zip(edited_from_permuted.weights, edited.permute_hidden(wide_perms).weights):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10)
+    assert not torch.allclose(forward(edited, points), forward(inr, points), atol=1e-3)
+    with pytest.raises(ValueError, match="iterations"):
+        DWSNet(spec, constant_unit=True, iterations=2)
+

@@ -41,6 +41,9 @@ class FlatMLPEditor(nn.Module):
     def set_input_statistics(self, weights: INRWeights) -> None:
         self.input_scale.copy_(torch.stack([w.pow(2).mean().sqrt() for w in weights.weights]).clamp(min=1e-8))
 
+    def output_spec(self, spec: INRSpec) -> INRSpec:
+        return spec
+
     def forward(self, inr: INRWeights, strength: float = 1.0) -> INRWeights:
         flat = torch.cat([(w / self.input_scale[i]).flatten(1) for i, w in enumerate(inr.weights)], dim=1)
         delta = self.mlp(flat)

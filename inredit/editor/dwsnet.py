@@ -16,17 +16,26 @@ touches the fixed input dimension, so equivariance is kept. The DWS layers alone
 neuron only through their low-rank row embedding; for symmetrize the extra channel did not measurably
 help (benchmarks/results/symmetrize-ablation.md), so the shipped configs leave it off.
 
+`constant_unit` appends one hidden neuron that outputs 1 everywhere (relu of the encoding's ones
+column, carried by weight 1; the exact construction of `ops.offset`) before the DWS layers. Fitted
+INRs have no biases and no spare neuron, so without it an edit such as "subtract r" has no constant
+to act on; with it the editor can learn a bias for every neuron (the unit's column) and for the
+output. The edited INR is then one neuron wider, padded to the next FullyFusedMLP width.
+
 `iterations` > 1 applies the same residual step repeatedly, theta_{k+1} = theta_k + s * gamma * Delta(theta_k)
 (a learned, equivariant refinement: each step sees where the previous one went).
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
 from inredit.editor.embedded_layer import EmbeddedDWSLayer
 from inredit.editor.layers import DWSChannelNorm, DWSLayer, DWSReLU
+from inredit.inr import ops
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
 
@@ -38,7 +47,7 @@ OUTPUT_INIT_SCALES = {"small": 1e-2, "zero-all": 0.0, "default": 1.0}
 class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
                  gamma_init: float = 0.1, output_init: str = "small", mirror_inputs: tuple[int, ...] = (),
-                 iterations: int = 1, layer: str = "full", **_: object) -> None:
+                 iterations: int = 1, layer: str = "full", constant_unit: bool = False, **_: object) -> None:
         super().__init__()
         self.spec = spec
         if any(axis not in range(spec.n_input_dims) for axis in mirror_inputs):
@@ -57,7 +66,15 @@ class DWSNet(nn.Module):
             self.config["mirror_inputs"] = list(self.mirror_inputs)
         if iterations > 1:
             self.config["iterations"] = iterations
+        self.constant_unit = constant_unit
+        if constant_unit and iterations > 1:
+            raise ValueError("constant_unit works with iterations = 1 only")
+        if constant_unit:
+            self.config["constant_unit"] = True
+            self.output_width = ops.legal_width(spec.width + 1, spec, "an editor with a constant unit")
         shapes = spec.layer_shapes()
+        if constant_unit:  # one more neuron per hidden layer
+            shapes = [(o + (i < len(shapes) - 1), n + (i > 0)) for i, (o, n) in enumerate(shapes)]
         widths = [1 + len(self.mirror_inputs)] + [channels] * (n_layers - 1) + [1]
         blocks: list[nn.Module] = []
         for i in range(n_layers):
@@ -92,27 +109,44 @@ class DWSNet(nn.Module):
     @torch.no_grad()
     def set_input_statistics(self, weights: INRWeights) -> None:
         """Per-layer RMS of the training weights (stored with the editor)."""
-        self.input_scale.copy_(torch.stack([w.pow(2).mean().sqrt() for w in weights.weights]).clamp(min=1e-8))
+        prepared = self.with_constant_unit(weights)
+        self.input_scale.copy_(torch.stack([w.pow(2).mean().sqrt() for w in prepared]).clamp(min=1e-8))
 
-    def input_views(self, inr: INRWeights) -> list[INRWeights]:
+    def with_constant_unit(self, inr: INRWeights) -> list[torch.Tensor]:
+        """The weights the DWS layers see: the INR's, plus the constant unit if configured."""
+        if not self.constant_unit:
+            return list(inr.weights)
+        return ops.make_constant_neuron(ops.pad_hidden(inr.weights, 1), inr.spec.width, inr.spec.n_encoded_dims)
+
+    def input_views(self, inr: INRWeights) -> list[list[torch.Tensor]]:
         """The INR and its mirror images along `mirror_inputs`, one input channel each."""
         views = [inr]
         for axis in self.mirror_inputs:
             signs = torch.ones(inr.spec.n_input_dims)
             signs[axis] = -1.0
             views.append(inr.reflect_inputs(signs))
-        return views
+        return [self.with_constant_unit(view) for view in views]
 
-    def delta(self, inr: INRWeights) -> list[torch.Tensor]:
-        views = self.input_views(inr)
-        x = [torch.stack([v.weights[i] for v in views], dim=1) / self.input_scale[i] for i in range(len(inr.weights))]
+    def delta(self, views: list[list[torch.Tensor]]) -> list[torch.Tensor]:
+        x = [torch.stack([v[i] for v in views], dim=1) / self.input_scale[i] for i in range(len(views[0]))]
         for block in self.blocks:
             x = block(x)
         return [d.squeeze(1) * self.input_scale[i] for i, d in enumerate(x)]
 
+    def output_spec(self, spec: INRSpec) -> INRSpec:
+        return dataclasses.replace(spec, width=self.output_width) if self.constant_unit else spec
+
+    def residual_step(self, inr: INRWeights, strength: float) -> list[torch.Tensor]:
+        """theta + s * gamma * Delta(theta), on the weights the DWS layers see."""
+        views = self.input_views(inr)
+        delta = self.delta(views)
+        return [w + strength * self.gamma[i] * d for i, (w, d) in enumerate(zip(views[0], delta))]
+
     def forward(self, inr: INRWeights, strength: float = 1.0) -> INRWeights:
+        if self.constant_unit:  # the one-wider INR, padded to a FullyFusedMLP width
+            edited = self.residual_step(inr, strength)
+            return INRWeights(self.output_spec(inr.spec), ops.pad_hidden(edited, self.output_width - inr.spec.width - 1),
+                              None, list(inr.names))
         for _ in range(self.iterations):
-            delta = self.delta(inr)
-            edited = [w + strength * self.gamma[i] * d for i, (w, d) in enumerate(zip(inr.weights, delta))]
-            inr = INRWeights(inr.spec, edited, None, list(inr.names))
+            inr = INRWeights(inr.spec, self.residual_step(inr, strength), None, list(inr.names))
         return inr

@@ -8,6 +8,7 @@ import torch
 
 from inredit.editor.checkpoint import load_editor
 from inredit.editor.base import Editor
+from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
 
 
@@ -21,6 +22,9 @@ class LearnedEditor(Editor):
         self.spec = self.model.spec
         self.card = header.get("card", {})
         self.description = f"{header['architecture'].get('kind', 'dwsnet')} editor from {self.path.name}"
+
+    def output_spec(self, spec: INRSpec) -> INRSpec:
+        return self.model.output_spec(spec)
 
     @torch.no_grad()
     def _edit(self, inr: INRWeights, strength: float) -> INRWeights:

@@ -71,6 +71,7 @@ class TrainConfig:
     # dwsnet: axes whose mirror image of the input INR is an extra input channel (see DWSNet)
     mirror_inputs: tuple[int, ...] = ()
     iterations: int = 1  # dwsnet: residual steps per edit (see DWSNet)
+    constant_unit: bool = False  # dwsnet: one more hidden neuron that outputs 1 (a bias path; see DWSNet)
     truncation: float = 0.1
     seed: int = 0
 
@@ -81,6 +82,8 @@ class TrainConfig:
                 raise ValueError(f"{name} takes axes 0, 1, 2 (x, y, z), got {list(axes)}")
         if not 0 < self.translation_range <= 0.5:
             raise ValueError(f"translation_range must be in (0, 0.5] (the unit box is 2 wide), got {self.translation_range}")
+        if self.constant_unit and self.weight_loss > 0:
+            raise ValueError("weight_loss compares weights with the target's; with constant_unit the edited INR is wider")
         if len(self.augment_axis_swaps) == 1:
             raise ValueError(f"augment_axis_swaps needs two or more axes to shuffle, got {list(self.augment_axis_swaps)}")
 
@@ -136,7 +139,7 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
         raise InreditError(f"unknown model {config.model!r} (dwsnet or flat-mlp)")
     return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init,
                   output_init=config.output_init, mirror_inputs=config.mirror_inputs, iterations=config.iterations,
-                  layer=config.layer)
+                  layer=config.layer, constant_unit=config.constant_unit)
 
 
 def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:

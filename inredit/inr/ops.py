@@ -72,10 +72,7 @@ def widen(inr: INRWeights, width: int) -> INRWeights:
         raise InreditError(f"cannot widen width {inr.spec.width} to {width} (legal widths: {FULLY_FUSED_WIDTHS})")
     if extra == 0:
         return inr.clone()
-    last = len(inr.weights) - 1
-    pad = torch.nn.functional.pad
-    weights = [pad(w, (0, extra if i > 0 else 0, 0, extra if i < last else 0)) for i, w in enumerate(inr.weights)]
-    return _with(inr, weights, width=width)
+    return _with(inr, pad_hidden(inr.weights, extra), width=width)
 
 
 def deepen(inr: INRWeights, n_hidden_layers: int) -> INRWeights:
@@ -218,14 +215,29 @@ def offset(inr: INRWeights, radius: float) -> INRWeights:
     if free is None:
         inr = widen(inr, legal_width(spec.width + 1, spec, "offset"))
         free = spec.width
-    weights = [w.clone() for w in inr.weights]
-    weights[0][:, free, :] = 0.0
-    weights[0][:, free, spec.n_encoded_dims] = 1.0  # relu(1 * ones-column) = 1
-    for w in weights[1:-1]:
-        w[:, free, :] = 0.0
-        w[:, free, free] = 1.0  # carried: relu(1) = 1
+    weights = make_constant_neuron([w.clone() for w in inr.weights], free, spec.n_encoded_dims)
     weights[-1][:, 0, free] = -radius / inr.spec.output_scale
     return _with(inr, weights)
+
+
+def make_constant_neuron(weights: list[torch.Tensor], index: int, ones_column: int) -> list[torch.Tensor]:
+    """Turn hidden neuron `index` of batched `(B, out, in)` weights, in place, into one that outputs 1
+    everywhere: relu(1 * the ones-padding column), carried by weight 1 through each hidden layer. Its
+    weight into the output is left as it is (the caller sets it); no other neuron reads it."""
+    weights[0][:, index, :] = 0.0
+    weights[0][:, index, ones_column] = 1.0
+    for w in weights[1:-1]:
+        w[:, index, :] = 0.0
+        w[:, :, index] = 0.0
+        w[:, index, index] = 1.0
+    return weights
+
+
+def pad_hidden(weights: list[torch.Tensor], extra: int) -> list[torch.Tensor]:
+    """Batched `(B, out, in)` weights with `extra` zero neurons appended to every hidden layer (same function)."""
+    last = len(weights) - 1
+    pad = torch.nn.functional.pad
+    return [pad(w, (0, extra if i > 0 else 0, 0, extra if i < last else 0)) for i, w in enumerate(weights)]
 
 
 def _free_neuron(inr: INRWeights) -> int | None:

@@ -244,7 +244,7 @@ def edit_runs(
             for k, j in enumerate(refit):
                 extras[indices[j]]["canonical_iou_to_run_geometry"] = ious[k]
         out = editor.edit(batch, strength)
-        if out.spec != batch.spec:  # an exact edit widened it: the run's field keeps its spec
+        if out.spec != batch.spec:  # the edit widened it (exact edits, a constant unit): the field keeps its spec
             out, agreement = distill_back(out, batch)
             distilled |= {i: {"from_spec": agreement["from_spec"], "iou": agreement["iou"][j]} for j, i in enumerate(indices)}
         for j, i in enumerate(indices):
