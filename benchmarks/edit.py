@@ -37,7 +37,8 @@ COLUMNS = ["method", "iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetr
 RUNS = {"DWSNet": "{edit}", "flat MLP": "{edit}-flat",
         "DWSNet trained on chunky mugs (configs/pairs/remove-handle-mugs.yaml)": "{edit}-mugs",
         "ablation: old layer, zero output layer": "{edit}-old-layer-zero-output",
-        "ablation: old layer, small output init": "{edit}-old-layer"}
+        "ablation: old layer, small output init": "{edit}-old-layer",
+        "ablation: no constant unit (configs/editor/ablation/dilate-no-unit.yaml)": "{edit}-no-unit"}
 
 
 def editor_files(edit: str) -> dict[str, Path]:

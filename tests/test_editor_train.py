@@ -114,7 +114,7 @@ def test_mirror_input_channels_train_save_and_load(tiny_pairs, tmp_path):
     assert header["architecture"]["mirror_inputs"] == [0] and model.blocks[0].c_in == 2
     inr = load_pairs(tiny_pairs, "val").original
     views = model.input_views(inr)
-    assert len(views) == 2 and torch.equal(views[1].weights[0], inr.reflect_inputs(torch.tensor([-1.0, 1.0, 1.0])).weights[0])
+    assert len(views) == 2 and torch.equal(views[1][0], inr.reflect_inputs(torch.tensor([-1.0, 1.0, 1.0])).weights[0])
     saved = load_file(str(tmp_path / "editor.safetensors"))
     rebuilt = DWSNet(INRSpec(), 8, 3, mirror_inputs=(0,))
     rebuilt.load_state_dict(saved)

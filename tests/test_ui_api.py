@@ -40,7 +40,7 @@ def app(tmp_path_factory):
     from inredit_ui.preview import PreviewSettings
     from inredit_ui.workspace import Workspace
 
-    limits = Limits(max_upload_mb=1.0, max_faces=6000)  # the mug: 137 kB, 4124 faces
+    limits = Limits(max_upload_mb=2.0, max_faces=6000)  # the mug: 137 kB, 4124 faces; the dilate editor: 1.8 MB
     editors = {**available_editors(), "identity-default-spec": IdentityEditor(DEFAULT_SPEC)}
     threads = torch.get_num_threads()
     demo, url = serve_in_background(limits=limits, editors=editors,
@@ -154,7 +154,7 @@ def assert_union_silhouette(drawn: np.ndarray) -> None:
 
 
 def test_an_uploaded_editor_file_replaces_the_chosen_edit(app):
-    """A trained editor file (here the shipped learned dilate, 0.6 MB, as a user's own would be) is
+    """A trained editor file (here the shipped learned dilate, 1.8 MB, as a user's own would be) is
     used instead of the dropdown's edit; a file that is not an editor is a one-line message."""
     from inredit_ui.app import EXAMPLE_INRS, editor_card_markdown, uploaded_editor
 
@@ -242,7 +242,7 @@ def bad_files(tmp_path: Path) -> tuple[Path, Path, Path, Path, Path]:
     dense = tmp_path / "dense.ply"
     trimesh.creation.icosphere(subdivisions=5).export(dense)  # 20480 faces > the test limit of 6000
     huge = tmp_path / "huge.obj"
-    huge.write_text("v 0 0 0\n" * 200_000)  # 1.5 MB > the test limit of 1 MB
+    huge.write_text("v 0 0 0\n" * 400_000)  # 3.2 MB > the test limit of 2 MB
     other_spec = save_inr(tmp_path / "width16.safetensors", init_weights(INRSpec(width=16)))
     nan = write_nan_inr(tmp_path / "nan.safetensors")
     return garbage, dense, huge, other_spec, nan
