@@ -48,14 +48,17 @@ def _window_mean(x: torch.Tensor, window: int) -> torch.Tensor:
     return F.avg_pool2d(x[:, None], window, stride=1, padding=window // 2, count_include_pad=False)[:, 0]
 
 
-def _window_std(x: torch.Tensor, window: int) -> torch.Tensor:
-    return (_window_mean(x * x, window) - _window_mean(x, window) ** 2).clamp_min(0).sqrt()
+def _window_mean_variance(x: torch.Tensor, window: int) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = _window_mean(x, window)
+    return mean, (_window_mean(x * x, window) - mean**2).clamp_min(0)
 
 
-def _window_ncc(a: torch.Tensor, b: torch.Tensor, window: int) -> torch.Tensor:
-    """Per-pixel NCC of two `(N, H, W)` luminance stacks over `window` x `window` windows."""
-    covariance = _window_mean(a * b, window) - _window_mean(a, window) * _window_mean(b, window)
-    return covariance / torch.sqrt((_window_std(a, window) * _window_std(b, window)) ** 2 + 1e-6)
+def _window_ncc(a: torch.Tensor, mean_a: torch.Tensor, variance_a: torch.Tensor, b: torch.Tensor,
+                window: int) -> torch.Tensor:
+    """Per-pixel NCC of a `(1, H, W)` reference (its window mean and variance given: the same for
+    every plane) with each image of an `(N, H, W)` stack over `window` x `window` windows."""
+    mean_b, variance_b = _window_mean_variance(b, window)
+    return (_window_mean(a * b, window) - mean_a * mean_b) / torch.sqrt(variance_a * variance_b + 1e-6)
 
 
 def neighbor_views(camera_to_worlds: torch.Tensor, count: int) -> torch.Tensor:
@@ -83,6 +86,7 @@ def sweep_depth(view: int, camera_to_worlds: torch.Tensor, intrinsics: torch.Ten
     rays = torch.stack([(u - cx) / fx, -(v - cy) / fy, -torch.ones_like(u)], -1) @ camera_to_worlds[view][:, :3].T
     origin = camera_to_worlds[view][:, 3]
     reference = luminance(rgba)[None]
+    reference_mean, reference_variance = _window_mean_variance(reference, config.window)
     others = neighbor_views(camera_to_worlds, config.neighbors)[view]
     gray = [luminance(images[int(i)])[None] for i in others]
     depths = torch.linspace(near, far, config.planes)
@@ -93,7 +97,7 @@ def sweep_depth(view: int, camera_to_worlds: torch.Tensor, intrinsics: torch.Ten
         for i, image in zip(others, gray):
             un, vn, _ = project(points, camera_to_worlds[int(i)], intrinsics[int(i)])
             per_view.append(_sample(image, un, vn)[0])
-        ncc = _window_ncc(reference.expand(len(per_view), -1, -1), torch.stack(per_view), config.window)
+        ncc = _window_ncc(reference, reference_mean, reference_variance, torch.stack(per_view), config.window)
         cost = (1 - ncc).sort(0).values[: config.best_of].mean(0)
         outside = ~inside_hull(points.reshape(-1, 3)).reshape(height, width)
         costs[k] = cost.masked_fill(outside, float("inf"))
@@ -106,7 +110,7 @@ def sweep_depth(view: int, camera_to_worlds: torch.Tensor, intrinsics: torch.Ten
     offset = torch.where(torch.isfinite(denominator) & (denominator > 1e-6), 0.5 * (c0 - c2) / denominator, torch.zeros(()))
     step = (far - near) / (config.planes - 1)
     depth = depths[best] + offset.clamp(-0.5, 0.5) * step
-    texture = _window_std(reference, config.window)[0]
+    texture = reference_variance[0].sqrt()
     # whole window on the object: a window across the silhouette matches the background, not the surface
     solid = -F.max_pool2d(-(rgba[..., 3] > 0.99).float()[None, None], config.window, 1, config.window // 2)[0, 0] > 0.5
     valid = solid & (best_cost < config.max_cost) & (texture > config.min_texture)
