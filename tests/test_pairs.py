@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from inredit.errors import InreditError
 from inredit.pairs.builder import build_pairs, shard_path
 from inredit.pairs.config import PairConfig, load_pair_config
-from inredit.pairs.dataset import load_pairs
+from inredit.pairs.dataset import load_pairs, load_train_with_refits
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "pairs"
 
@@ -49,6 +49,29 @@ def test_splits_are_by_shape_and_loadable(tmp_path):
     assert set().union(*expected.values()) == set(range(12)) and not set.intersection(*expected.values())
     with pytest.raises(InreditError, match="no accepted pairs in split 'holdout'"):
         load_pairs(tmp_path, "holdout")
+
+
+def test_a_refit_fits_the_same_shapes_again_and_joins_only_training(tmp_path):
+    config = tiny(n_pairs=12, shard_size=4, splits=(0.5, 0.25, 0.25))
+    assert "refit" not in config.to_dict()  # datasets built before refits keep their digest
+    refit = PairConfig(**(config.__dict__ | {"refit": 1}))
+    assert refit.digest() != config.digest()
+    build_pairs(config, tmp_path / "fit0")
+    build_pairs(refit, tmp_path / "fit1")
+    index0, index1 = (json.loads((tmp_path / d / "index.json").read_text())["pairs"] for d in ("fit0", "fit1"))
+    for a, b in zip(index0, index1):  # same shapes, params and splits
+        assert (a["index"], a["split"], a["params"]) == (b["index"], b["split"], b["params"])
+    w0, w1 = load_file(str(shard_path(tmp_path / "fit0", 0))), load_file(str(shard_path(tmp_path / "fit1", 0)))
+    assert not torch.equal(w0["original.weight.1"], w1["original.weight.1"])  # other samples, another fit
+    train = load_train_with_refits(tmp_path / "fit0", [tmp_path / "fit1"])
+    alone = load_pairs(tmp_path / "fit0", "train")
+    assert train.original.batch_size == 2 * alone.original.batch_size == len(train.records)
+    assert torch.equal(train.original.weights[0][: alone.original.batch_size], alone.original.weights[0])
+    assert {r["split"] for r in train.records} == {"train"}
+    other = PairConfig(**(config.__dict__ | {"refit": 1, "seed": 5}))  # other shapes: refused
+    build_pairs(other, tmp_path / "other")
+    with pytest.raises(InreditError, match="not a refit of"):
+        load_train_with_refits(tmp_path / "fit0", [tmp_path / "other"])
 
 
 class Killed(Exception):

@@ -31,12 +31,14 @@ from inredit.files import atomic_write, atomic_write_text
 from inredit.fit import truncated_l1
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights
-from inredit.pairs.dataset import PairSplit, load_pairs
+from inredit.pairs.dataset import PairSplit, load_pairs, load_train_with_refits
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     data: str = "data/pairs/remove-handle"
+    # refits of `data` (pair config `refit: k`: the same shapes fitted again) whose train splits join it
+    refit_data: tuple[str, ...] = ()
     edit: str = "remove-handle"
     model: str = "dwsnet"  # or "flat-mlp" (baseline)
     channels: int = 16  # dwsnet
@@ -282,7 +284,7 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     if processes.main:
         atomic_write_text(config_file, json.dumps(as_json, indent=2))
 
-    train, val = load_pairs(config.data, "train"), load_pairs(config.data, "val")
+    train, val = load_train_with_refits(config.data, list(config.refit_data)), load_pairs(config.data, "val")
     data_edit = json.loads((Path(config.data) / "index.json").read_text())["config"]["edit"]
     if data_edit != config.edit:  # the editor file is named by its edit: it must be the data's
         raise InreditError(f"the pairs show the edit '{data_edit}', the training config says '{config.edit}'",

@@ -37,6 +37,7 @@ from inredit.pairs.sources import make_source
 from inredit.shape_metrics import inr_occupancy
 
 SHARD_FORMAT = "inredit.pairs/1"
+REFIT_SEED_STRIDE = 10_000_000  # seeds of refit k: the refit-0 seed + k * stride (more than any n_pairs)
 
 
 class SkippedPairWarning(UserWarning):
@@ -83,7 +84,7 @@ def stored_target_samples(config: PairConfig, shard: int, sources, originals, ta
     sample points with the target's SDF: that is where the shape changes (e.g. the handle that
     must disappear), which the target's samples alone barely cover.
     """
-    rng = np.random.default_rng([config.seed, shard, 1])
+    rng = np.random.default_rng([config.seed, shard, 1] + ([config.refit] if config.refit else []))
     n_original = int(round(config.stored_target_samples * config.stored_original_fraction))
     n_target = config.stored_target_samples - n_original
     points, sdf = [], []
@@ -110,11 +111,13 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
         return {"empty": torch.zeros(1)}, _shard_header(config, shard, start_time, skipped)
     sampling = dataclasses.replace(SamplingConfig(), n_points=config.n_samples, surface_fraction=config.surface_fraction,
                                    near_fraction=config.near_fraction)
-    originals = [sample_shape_sdf(s.original, sampling, seed=s.index) for s in sources]
-    targets = [sample_shape_sdf(s.target, sampling, seed=s.index) for s in sources]
+    seed_offset = REFIT_SEED_STRIDE * config.refit
+    originals = [sample_shape_sdf(s.original, sampling, seed=s.index + seed_offset) for s in sources]
+    targets = [sample_shape_sdf(s.target, sampling, seed=s.index + seed_offset) for s in sources]
 
-    fit_original = FitConfig(steps=config.original_steps, points_per_step=config.points_per_step, seed=shard)
-    fit_target = FitConfig(steps=config.target_steps, points_per_step=config.points_per_step, lr=config.target_lr, seed=shard)
+    fit_original = FitConfig(steps=config.original_steps, points_per_step=config.points_per_step, seed=shard + seed_offset)
+    fit_target = FitConfig(steps=config.target_steps, points_per_step=config.points_per_step, lr=config.target_lr,
+                           seed=shard + seed_offset)
     points, sdf = stack_samples([s.points for s in originals], [s.sdf for s in originals])
     original = fit_batch(points, sdf, config.spec, fit_original, on_step=on_step).inr
     points, sdf = stack_samples([s.points for s in targets], [s.sdf for s in targets])

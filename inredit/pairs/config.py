@@ -42,6 +42,9 @@ class PairConfig:
     max_parts: int = 0  # compositions: keep only the first N parts (0 = all 3-5); symmetrized targets of
     # 3-5 parts are too detailed for the default spec (median target IoU 0.91-0.94 in trial shards)
     spec: INRSpec = field(default_factory=INRSpec)
+    refit: int = 0  # > 0: the same shapes, splits and edits fitted again from other SDF samples and
+    # minibatch order, so the pairs differ from refit 0 only by fitting noise; editors trained on several
+    # refits learn to ignore where in weight space a shape's fit lands (a user's mesh lands anywhere)
     # family "meshes": pairs from a user's CSV of (original, edited) meshes (see pairs/user_meshes.py)
     pairs_csv: str = ""  # absolute path of the CSV
     csv_sha256: str = ""  # its content: a changed CSV is another dataset
@@ -57,6 +60,8 @@ class PairConfig:
             raise ValueError(f"unknown edit {self.edit!r} (known: {', '.join(EDITS)})")
         if self.family != "meshes" and self.family not in FAMILIES[self.edit]:
             raise ValueError(f"family {self.family!r} does not fit edit {self.edit!r} (use {FAMILIES[self.edit]})")
+        if self.refit < 0:
+            raise ValueError(f"refit {self.refit} must be >= 0")
         if self.max_parts < 0:
             raise ValueError(f"max_parts {self.max_parts} must be >= 0 (0 = no limit)")
         if abs(sum(self.splits) - 1) > 1e-6 or len(self.splits) != 3:
@@ -71,6 +76,8 @@ class PairConfig:
         if self.family != "meshes":  # procedural configs keep the keys (and digests) they always had
             for key in ("pairs_csv", "csv_sha256", "up"):
                 data.pop(key)
+        if self.refit == 0:  # datasets built before refits existed keep their digest
+            data.pop("refit")
         data["spec"] = self.spec.to_dict()
         data["splits"] = list(self.splits)
         return data

@@ -52,3 +52,30 @@ def load_pairs(out_dir: str | Path, split: str) -> PairSplit:
     target.validate(out_dir)
     records = [r for _, rs in sorted(by_shard.items()) for r in rs]
     return PairSplit(original, target, stacked["target_points"], stacked["target_sdf"], records)
+
+
+def load_train_with_refits(data_dir: str | Path, refit_dirs: list[str | Path]) -> PairSplit:
+    """The train split of `data_dir` followed by the train splits of refits of it: datasets of the
+    same config but `refit` (the same shapes, splits and edits, fitted again), so no validation or
+    test shape of `data_dir` can enter training through them."""
+    def config_without_refit(path: Path) -> dict:
+        index_file = Path(path) / "index.json"
+        if not index_file.exists():
+            raise InreditError("no index.json: the dataset is incomplete (re-run make-pairs to finish it)", path)
+        config = json.loads(index_file.read_text())["config"]
+        config.pop("refit", None)
+        return config
+
+    main = config_without_refit(Path(data_dir))
+    splits = [load_pairs(data_dir, "train")]
+    for refit_dir in refit_dirs:
+        if config_without_refit(Path(refit_dir)) != main:
+            raise InreditError(f"not a refit of {data_dir}: its pair config differs in more than 'refit'", refit_dir)
+        splits.append(load_pairs(refit_dir, "train"))
+    def stacked(side: str) -> INRWeights:
+        layers = zip(*(getattr(split, side).weights for split in splits))
+        return INRWeights(splits[0].original.spec, [torch.cat(layer) for layer in layers])
+
+    return PairSplit(stacked("original"), stacked("target"),
+                     torch.cat([x.target_points for x in splits]), torch.cat([x.target_sdf for x in splits]),
+                     [r for x in splits for r in x.records])
