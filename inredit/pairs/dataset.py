@@ -58,20 +58,12 @@ def load_train_with_refits(data_dir: str | Path, refit_dirs: list[str | Path]) -
     """The train split of `data_dir` followed by the train splits of refits of it: datasets of the
     same config but `refit` (the same shapes, splits and edits, fitted again), so no validation or
     test shape of `data_dir` can enter training through them."""
-    def config_without_refit(path: Path) -> dict:
-        index_file = Path(path) / "index.json"
-        if not index_file.exists():
-            raise InreditError("no index.json: the dataset is incomplete (re-run make-pairs to finish it)", path)
-        config = json.loads(index_file.read_text())["config"]
-        config.pop("refit", None)
-        return config
-
-    main = config_without_refit(Path(data_dir))
-    splits = [load_pairs(data_dir, "train")]
+    splits = [load_pairs(out_dir, "train") for out_dir in [data_dir, *refit_dirs]]  # each complete and readable
+    main = _config_without_refit(data_dir)
     for refit_dir in refit_dirs:
-        if config_without_refit(Path(refit_dir)) != main:
+        if _config_without_refit(refit_dir) != main:
             raise InreditError(f"not a refit of {data_dir}: its pair config differs in more than 'refit'", refit_dir)
-        splits.append(load_pairs(refit_dir, "train"))
+
     def stacked(side: str) -> INRWeights:
         layers = zip(*(getattr(split, side).weights for split in splits))
         return INRWeights(splits[0].original.spec, [torch.cat(layer) for layer in layers])
@@ -79,3 +71,9 @@ def load_train_with_refits(data_dir: str | Path, refit_dirs: list[str | Path]) -
     return PairSplit(stacked("original"), stacked("target"),
                      torch.cat([x.target_points for x in splits]), torch.cat([x.target_sdf for x in splits]),
                      [r for x in splits for r in x.records])
+
+
+def _config_without_refit(out_dir: str | Path) -> dict:
+    config = json.loads((Path(out_dir) / "index.json").read_text())["config"]
+    config.pop("refit", None)
+    return config
