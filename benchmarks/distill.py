@@ -4,7 +4,7 @@
         --out benchmarks/results/distill-symmetrize.md
 
 On a symmetrize pair set's test split: exact symmetrize (freq6-w32-h3 -> freq6-w64-h4), then
-`inredit.distill.distill` back to freq6-w32-h3 for several step counts, warm-started from the
+`inredit.fitting.distill.distill` back to freq6-w32-h3 for several step counts, warm-started from the
 unedited INR (what ns-edit and `inredit distill --init-from` do) or from the spec's shared
 initialization. Columns: IoU to the wide exact INR (64^3, what distilling should preserve), IoU to
 the exact symmetrized mesh, per-pair gap closed (median, 10th percentile; identity = 0, direct fit
@@ -26,15 +26,21 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inredit.distill import DistillConfig, distill  # noqa: E402
-from inredit.editor.evaluate import add_gap_closed, ground_truth, pair_config_of, score  # noqa: E402
-from inredit.fit import FitConfig  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
+
+from inredit.edits.learning.evaluate import (  # noqa: E402
+    add_gap_closed,
+    ground_truth,
+    pair_config_of,
+    score,
+)
+from inredit.fitting.distill import DistillConfig, distill  # noqa: E402
+from inredit.fitting.optimize import FitConfig  # noqa: E402
 from inredit.geometry.metrics import iou  # noqa: E402
 from inredit.inr import ops  # noqa: E402
 from inredit.pairs.dataset import load_pairs  # noqa: E402
-from inredit.shape_metrics import inr_occupancy  # noqa: E402
+from inredit.render.grids import inr_occupancy  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
-from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
 RESOLUTION = 64
 COLUMNS = ["method", "steps", "iou_to_exact", "iou", "gap_closed_median", "gap_closed_p10", "symmetry_iou",

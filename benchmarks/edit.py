@@ -7,7 +7,7 @@ into the shipped editor's card) and docs/edit-<edit>-test.png: the first test sh
 original INR, DWSNet edit and direct fit of the exact target (rows).
 
 Needs data/pairs/<edit> (make-pairs) and an editor per edit: runs/editors/<edit>/editor.safetensors
-(train-editor) or the shipped one in inredit/editor/zoo/; the flat-MLP baseline is included when
+(train-editor) or the shipped one in inredit/edits/learning/zoo/; the flat-MLP baseline is included when
 runs/editors/<edit>-flat/editor.safetensors exists. Prints one markdown table per edit (IoU,
 Chamfer-L1, edit scores, edit gap closed on mean IoUs and per pair, latency) and the fine-tuning
 time needed to match. Editors of the ablation runs (see RUNS) get a row each when present.
@@ -23,10 +23,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inredit.editor.checkpoint import load_editor  # noqa: E402
-from inredit.editor.evaluate import MIN_PAIR_GAP, edit_call, evaluate, finetune_time_to_match  # noqa: E402
-from inredit.tables import markdown_table  # noqa: E402
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
+
+from inredit.edits.learning.checkpoint import load_editor  # noqa: E402
+from inredit.edits.learning.evaluate import (  # noqa: E402
+    MIN_PAIR_GAP,
+    edit_call,
+    evaluate,
+    finetune_time_to_match,
+)
+from inredit.tables import markdown_table  # noqa: E402
 
 EDITS = ("remove-handle", "symmetrize", "dilate")
 RESULTS = REPO / "benchmarks" / "results"
@@ -49,8 +55,8 @@ def editor_files(edit: str) -> dict[str, Path]:
 
 def exact_methods(edit: str, data: Path) -> dict:
     """The exact editors of an edit, as methods beside the learned ones (issue: exact edits)."""
-    from inredit.editor.evaluate import pair_config_of
-    from inredit.editor.exact import ExactEditor
+    from inredit.edits.exact import ExactEditor
+    from inredit.edits.learning.evaluate import pair_config_of
 
     if edit == "dilate":
         return {"exact offset": ExactEditor("dilate", radius=pair_config_of(data).radius)}
@@ -65,10 +71,10 @@ class SymmetrizeDistilled:
     measure_latency = False  # a fit per call: its batched time per INR is the figure that matters
 
     def edit(self, inr):
-        from inredit.distill import DistillConfig, distill
-        from inredit.inr import ops
-
         import torch
+
+        from inredit.fitting.distill import DistillConfig, distill
+        from inredit.inr import ops
 
         with torch.enable_grad():  # evaluation runs under no_grad; distilling is a fit
             return distill(ops.symmetrize(inr, "x"), inr.spec, DistillConfig(), init=inr).inr
@@ -76,7 +82,7 @@ class SymmetrizeDistilled:
 
 def latency_table(edit: str, data: Path, results: Path, setting: str) -> None:
     """Editor forward time at batch 1 (median of 20) and 256 (median of 3), nothing else running."""
-    from inredit.editor.evaluate import editor_latency
+    from inredit.edits.learning.evaluate import editor_latency
     from inredit.pairs.dataset import load_pairs
 
     test = load_pairs(data, "test")
@@ -91,9 +97,11 @@ def latency_table(edit: str, data: Path, results: Path, setting: str) -> None:
 def render_test_cases(data: Path, model, path: Path, count: int = 5, resolution: int = 160) -> Path:
     import torch
 
-    from inredit.geometry.render import image_grid, orbit_cameras, render_sdf_views, save_png
     from inredit.inr.torch_backend import sdf_function
     from inredit.pairs.dataset import load_pairs
+    from inredit.render.cameras import orbit_cameras
+    from inredit.render.images import image_grid, save_png
+    from inredit.render.views import render_sdf_views
 
     test = load_pairs(data, "test")
     keep = torch.arange(min(count, test.original.batch_size))

@@ -20,20 +20,20 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inredit.fit import FitConfig, fit_batch, stack_samples  # noqa: E402
-from inredit.tables import markdown_table  # noqa: E402
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
-from inredit.fit_meshes import FitJob  # noqa: E402
+
+from inredit.fitting.job import FitJob  # noqa: E402
+from inredit.fitting.optimize import FitConfig, fit_batch, stack_samples  # noqa: E402
+from inredit.fitting.quality import inr_vs_mesh_metrics  # noqa: E402
 from inredit.geometry.families import make_mug, sample_mug_params  # noqa: E402
 from inredit.geometry.mesh_io import from_trimesh, load_mesh  # noqa: E402
 from inredit.geometry.sampling import sample_sdf  # noqa: E402
 from inredit.inr.spec import INRSpec  # noqa: E402
-from inredit.shape_metrics import inr_vs_mesh_metrics  # noqa: E402
+from inredit.tables import markdown_table  # noqa: E402
 
 SHAPES = sorted(p for p in (REPO / "scenes" / "shapes").iterdir() if p.suffix in (".obj", ".ply", ".stl", ".off"))
 THIN_SEEDS = range(4)  # procedural thin-walled vessels (walls 0.015-0.06, as real cups): seeds 9000 + i

@@ -49,14 +49,28 @@ sys.path.insert(0, str(REPO))
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "CUDA_VISIBLE_DEVICES": ""}
 
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
+
 from inredit.geometry.edits import handle_region  # noqa: E402
 from inredit.geometry.families import MugParams, mug_body, mug_cavity  # noqa: E402
-from inredit.geometry.metrics import chamfer_and_normal_consistency, grid_points, iou, mirror_occupancy  # noqa: E402
+from inredit.geometry.metrics import (  # noqa: E402
+    chamfer_and_normal_consistency,
+    grid_points,
+    iou,
+    mirror_occupancy,
+)
 from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
-from inredit.nerfstudio.scene import (PartScene, build_parts, focal_length, load_scene_spec, make_scene,  # noqa: E402
-                                      normalize_parts, read_scene_metadata, scene_to_source)
-from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
+from inredit.nerfstudio.scene import (  # noqa: E402
+    PartScene,
+    build_parts,
+    focal_length,
+    load_scene_spec,
+    make_scene,
+    normalize_parts,
+    read_scene_metadata,
+    scene_to_source,
+)
 
 
 def run(args: list, cwd: Path) -> float:
@@ -200,7 +214,8 @@ def main() -> None:
     if args.from_images:
         record, geometry_args = None, ["--pipeline.model.freeze-geometry", "False"]
     else:
-        from inredit.fit_meshes import FitJob, fit_meshes
+        from inredit.fitting.job import FitJob
+        from inredit.fitting.meshes import fit_meshes
 
         start = time.perf_counter()
         record = fit_meshes([scene / "mesh.ply"], work / "inr", FitJob(up="y"))[0]  # the scene frame is the INR frame
@@ -232,7 +247,7 @@ def main() -> None:
     if not args.from_images:  # the cost split (with geometry from images, the canonical refit dominates)
         times["ns_edit_no_extras_s"] = run(ns_edit + ["--output-dir", work / "edited_bare", "--mesh-format", "none",
                                                       "--no-renders"], cwd=work)
-        from inredit.editor.registry import resolve_editor
+        from inredit.edits.registry import resolve_editor
         from inredit.nerfstudio.edit_runs import edit_runs
 
         editor = resolve_editor(args.edit, None, args.axis, None)
@@ -251,7 +266,7 @@ def main() -> None:
     start = time.perf_counter()
     from PIL import Image
 
-    from inredit.geometry.render import image_grid, save_png
+    from inredit.render.images import image_grid, save_png
 
     rows, folders = [], {}
     for name, config in (("source", baseline), ("edited", edited[0])):

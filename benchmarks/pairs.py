@@ -13,17 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
+
 from inredit.pairs.builder import build_shard  # noqa: E402
 from inredit.pairs.config import load_pair_config  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
-from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
 EDITS = ("remove-handle", "symmetrize", "dilate")
 

@@ -36,19 +36,20 @@ from skimage.measure import label
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inredit.config import load_fit_job  # noqa: E402
-from inredit.editor.registry import get_editor, resolve_editor  # noqa: E402
-from inredit.fit import fit_batch, stack_samples  # noqa: E402
-from inredit.fit_meshes import fit_meshes  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
+
+from inredit.edits.registry import get_editor, resolve_editor  # noqa: E402
+from inredit.fitting.job import load_fit_job  # noqa: E402
+from inredit.fitting.meshes import fit_meshes  # noqa: E402
+from inredit.fitting.optimize import fit_batch, stack_samples  # noqa: E402
 from inredit.geometry.mesh_io import UP_ROTATIONS, load_mesh  # noqa: E402
 from inredit.geometry.metrics import grid_points, iou  # noqa: E402
 from inredit.geometry.sampling import sample_shape_sdf  # noqa: E402
 from inredit.geometry.shapes import MeshShape, OffsetShape  # noqa: E402
 from inredit.inr.io import load_inr, save_inr  # noqa: E402
 from inredit.inr.weights import INRWeights  # noqa: E402
-from inredit.shape_metrics import inr_occupancy  # noqa: E402
+from inredit.render.grids import inr_occupancy  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
-from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
 CATALOG = REPO / "benchmarks" / "real" / "meshes.yaml"
 RESOLUTION = 96

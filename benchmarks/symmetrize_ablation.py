@@ -23,17 +23,17 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
-from inredit.editor.checkpoint import load_editor  # noqa: E402
-from inredit.editor.evaluate import pair_config_of  # noqa: E402
-from inredit.editor.train import read_run_config  # noqa: E402
+from inredit.edits.learning.checkpoint import load_editor  # noqa: E402
+from inredit.edits.learning.evaluate import pair_config_of  # noqa: E402
+from inredit.edits.learning.train import read_run_config  # noqa: E402
+from inredit.files import atomic_write_text  # noqa: E402
 from inredit.geometry.metrics import grid_points  # noqa: E402
 from inredit.pairs.dataset import load_pairs  # noqa: E402
 from inredit.pairs.sources import make_source  # noqa: E402
-from inredit.shape_metrics import inr_occupancy  # noqa: E402
+from inredit.render.grids import inr_occupancy  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
-from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
-from inredit.files import atomic_write_text  # noqa: E402
 
 
 def region_scores(occupancy: np.ndarray, original: np.ndarray, target: np.ndarray) -> dict:

@@ -31,8 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "ui"))
 
-from inredit.tables import markdown_table  # noqa: E402
 from inredit_ui.browser import image_src, open_page, upload, wait_for_new_image  # noqa: E402
+
+from inredit.tables import markdown_table  # noqa: E402
 
 TIMEOUT = 180_000
 
@@ -78,9 +79,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-
-    from inredit.editor.registry import available_editors
     from inredit_ui.app import EXAMPLE_INRS, default_editor, serve_in_background
+
+    from inredit.edits.registry import available_editors
 
     edit = args.edit or default_editor(available_editors())
     mug = EXAMPLE_INRS / "mug.safetensors"

@@ -77,8 +77,8 @@ def _threads(cpus: float) -> None:
 
 
 def fit_batch_task(paths: list[str], out_dir: str, job, init, cpus: float):
-    """One Ray task: fit and write one batch of meshes (`inredit.fit_meshes` as without Ray)."""
-    from inredit.fit_meshes import fit_meshes
+    """One Ray task: fit and write one batch of meshes (`inredit.fitting.meshes.fit_meshes` as without Ray)."""
+    from inredit.fitting.meshes import fit_meshes
 
     _threads(cpus)
     return fit_meshes(paths, out_dir, job, init=init)
@@ -89,7 +89,7 @@ def fit_meshes_on_ray(mesh_paths: Sequence[str | Path], out_dir: str | Path, job
     """`fit_meshes` with one Ray task per batch of `job.batch_size` shapes still to fit."""
     import dataclasses
 
-    from inredit.fit_meshes import plan_fits
+    from inredit.fitting.meshes import plan_fits
 
     out_dir = Path(out_dir)
     meshes, records, todo = plan_fits(mesh_paths, out_dir, job)  # bad input fails here, before any task starts

@@ -4,7 +4,7 @@
 
 Reads runs/editors/<edit>/editor.safetensors, data/pairs/<edit>/card.json (the training data) and
 benchmarks/results/edit-<edit>.json (benchmarks/edit.py on the held-out test split, which must
-have scored this very file) and writes inredit/editor/zoo/<edit>.safetensors. An editor whose
+have scored this very file) and writes inredit/edits/learning/zoo/<edit>.safetensors. An editor whose
 per-pair median edit gap closed is below 80 % or that does not beat the flat-MLP baseline is not
 shipped (--force ships it anyway; exit status 3), so scripts/train_editors.sh never puts a failed
 editor in front of users.
@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inredit.editor.checkpoint import load_editor, save_editor  # noqa: E402
-from inredit.editor.registry import ZOO  # noqa: E402
+from inredit.edits.learning.checkpoint import load_editor, save_editor  # noqa: E402
+from inredit.edits.registry import ZOO  # noqa: E402
 
 MIN_GAP_CLOSED = 0.8  # per-pair median; the shipping floor (the targets are higher: see README)
 NOT_SHIPPED = 3  # exit status of an editor below the bar (other failures exit 1)

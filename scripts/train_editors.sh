@@ -16,7 +16,7 @@ for edit in ${EDITS[@]}; do
     done
   fi
   .venv/bin/python benchmarks/edit.py --edits "$edit"   # -> benchmarks/results/edit-$edit.{md,json}
-  # -> inredit/editor/zoo/$edit.safetensors + card, only if it meets the bar (symmetrize does not yet)
+  # -> inredit/edits/learning/zoo/$edit.safetensors + card, only if it meets the bar (symmetrize does not yet)
   status=0; .venv/bin/python scripts/ship_editor.py "$edit" || status=$?
   if [ "$status" -eq 3 ]; then echo "$edit: not shipped (below the bar)"; elif [ "$status" -ne 0 ]; then exit "$status"; fi
 done

@@ -2,13 +2,13 @@
 fits: marked slow, run with `make test-slow`)."""
 
 import pytest
+from conftest import SHAPES
 
-from inredit.fit import fit_batch, stack_samples
-from inredit.fit_meshes import FitJob
+from inredit.fitting.job import FitJob
+from inredit.fitting.optimize import fit_batch, stack_samples
+from inredit.fitting.quality import inr_vs_mesh_metrics
 from inredit.geometry.mesh_io import load_mesh
 from inredit.geometry.sampling import sample_sdf
-from inredit.shape_metrics import inr_vs_mesh_metrics
-from conftest import SHAPES
 
 
 @pytest.mark.slow

@@ -3,15 +3,15 @@
 import dataclasses
 
 import pytest
+from conftest import REPO
 
-from inredit.distill import DistillConfig, distill_files, parse_spec
 from inredit.errors import InreditError
+from inredit.fitting.distill import DistillConfig, distill_files, parse_spec
 from inredit.geometry.metrics import iou
 from inredit.inr import ops
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.spec import DEFAULT_SPEC, INRSpec
-from inredit.shape_metrics import inr_occupancy
-from conftest import REPO
+from inredit.render.grids import inr_occupancy
 
 EXAMPLES = REPO / "ui" / "inredit_ui" / "examples"
 

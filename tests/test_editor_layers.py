@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from inredit.editor.dwsnet import DWSNet
-from inredit.editor.embedded_layer import EmbeddedDWSLayer
-from inredit.editor.layers import DWSChannelNorm, DWSLayer
+from inredit.edits.learning.dwsnet import DWSNet
+from inredit.edits.learning.embedded_layer import EmbeddedDWSLayer
+from inredit.edits.learning.layers import DWSChannelNorm, DWSLayer
 from inredit.inr.spec import INRSpec
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights, init_weights

@@ -4,11 +4,21 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from inredit.editor.checkpoint import load_editor, save_editor
-from inredit.editor.dwsnet import DWSNet
-from inredit.editor.train import (TrainConfig, change_weights, evaluate_loss, function_loss, mirror_batch, permute_batch,
-                                  random_axis_orders, random_reflections, random_translations, train_editor,
-                                  translate_batch)
+from inredit.edits.learning.checkpoint import load_editor, save_editor
+from inredit.edits.learning.dwsnet import DWSNet
+from inredit.edits.learning.train import (
+    TrainConfig,
+    change_weights,
+    evaluate_loss,
+    function_loss,
+    mirror_batch,
+    permute_batch,
+    random_axis_orders,
+    random_reflections,
+    random_translations,
+    train_editor,
+    translate_batch,
+)
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 from inredit.pairs.builder import build_pairs
@@ -157,8 +167,8 @@ def test_bad_editor_files_are_one_line_errors(tmp_path):
         load_editor(truncated)
     tensors = load_file(str(path))
     tensors["gamma"] = torch.full_like(tensors["gamma"], float("nan"))
-    from safetensors.torch import save_file
     from safetensors import safe_open
+    from safetensors.torch import save_file
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()
     save_file(tensors, str(tmp_path / "nan.safetensors"), metadata=meta)
@@ -169,7 +179,7 @@ def test_bad_editor_files_are_one_line_errors(tmp_path):
 
 
 def test_evaluation_scores_every_method_against_exact_ground_truth(tiny_pairs, tmp_path):
-    from inredit.editor.evaluate import evaluate, finetune_time_to_match
+    from inredit.edits.learning.evaluate import evaluate
 
     config = small(tiny_pairs, epochs=20)
     train_editor(config, tmp_path)
@@ -189,7 +199,7 @@ def test_evaluation_scores_every_method_against_exact_ground_truth(tiny_pairs, t
 
 
 def test_finetune_time_to_match_picks_the_first_fine_tune_at_least_as_good():
-    from inredit.editor.evaluate import finetune_time_to_match
+    from inredit.edits.learning.evaluate import finetune_time_to_match
 
     rows = [{"method": "editor", "iou": 0.9, "seconds_per_inr": 0.01},
             {"method": "fine-tune 10 steps", "iou": 0.8, "seconds_per_inr": 0.05, "finetune_steps": 10},
@@ -251,8 +261,8 @@ def test_cli_train_evaluate_and_edit_with_an_editor_file(tiny_pairs, tmp_path, r
 
 
 def test_evaluation_scores_exact_editors_beside_learned_ones(tiny_pairs):
-    from inredit.editor.evaluate import evaluate
-    from inredit.editor.exact import ExactEditor
+    from inredit.edits.exact import ExactEditor
+    from inredit.edits.learning.evaluate import evaluate
 
     rows = evaluate(tiny_pairs, {"exact offset": ExactEditor("dilate", radius=0.05)}, resolution=32,
                     finetune_steps=(), chamfer=False)
@@ -272,7 +282,7 @@ def test_torchrun_two_processes_train_the_same_editor_as_one(tiny_pairs, tmp_pat
 
     import yaml
 
-    from inredit.editor.train import Processes
+    from inredit.edits.learning.train import Processes
 
     shares = [Processes(rank, 3).share(10) for rank in range(3)]  # each pair in exactly one process
     assert sorted(torch.cat(shares).tolist()) == list(range(10)) and [len(s) for s in shares] == [4, 3, 3]

@@ -2,8 +2,14 @@ import numpy as np
 import pytest
 
 from inredit.geometry import edits
-from inredit.geometry.families import (MugParams, make_composition, make_mug, sample_composition_params,
-                                      sample_mug_params, sample_vessel_params)
+from inredit.geometry.families import (
+    MugParams,
+    make_composition,
+    make_mug,
+    sample_composition_params,
+    sample_mug_params,
+    sample_vessel_params,
+)
 from inredit.geometry.metrics import grid_points, iou
 from inredit.geometry.shapes import MeshShape
 

@@ -2,16 +2,15 @@
 
 import pytest
 import torch
+from conftest import REPO
 
-from inredit.editor.exact import ExactEditor
-from inredit.editor.registry import available_editors, get_editor
+from inredit.edits.exact import ExactEditor
+from inredit.edits.registry import available_editors, get_editor
 from inredit.errors import InreditError
 from inredit.geometry.metrics import iou
 from inredit.inr.io import load_inr
 from inredit.inr.torch_backend import forward
-from inredit.inr.weights import INRWeights
-from inredit.shape_metrics import inr_occupancy
-from conftest import REPO
+from inredit.render.grids import inr_occupancy
 
 EXAMPLES = REPO / "ui" / "inredit_ui" / "examples"
 
@@ -97,8 +96,8 @@ def test_cli_edit_symmetrize_and_combine(tmp_path, run_cli):
 def test_remove_handle_after_symmetrize_via_distill(tmp_path):
     """Chaining: exact symmetrize (wider spec) -> distill back to the default spec -> learned edit.
     The shipped mug is symmetric across z = 0, so the chain must still remove its handle."""
-    from inredit.demo_edit import shipped_mug_handle_scores
-    from inredit.distill import DistillConfig, distill
+    from inredit.edits.demo import shipped_mug_handle_scores
+    from inredit.fitting.distill import DistillConfig, distill
     from inredit.inr import ops
     from inredit.inr.io import save_inr
     from inredit.inr.spec import DEFAULT_SPEC

@@ -8,11 +8,17 @@ import torch
 import trimesh
 
 from inredit.errors import InreditError
-from inredit.fit import FitConfig, dead_inside_share, fit_batch, stack_samples
-from inredit.fit_meshes import FitJob, FitWarning, fit_meshes
+from inredit.fitting.job import FitJob
+from inredit.fitting.meshes import FitWarning, fit_meshes
+from inredit.fitting.optimize import (
+    FitConfig,
+    dead_inside_share,
+    fit_batch,
+    stack_samples,
+)
 from inredit.geometry.mesh_io import from_trimesh
 from inredit.geometry.sampling import SamplingConfig, sample_sdf
-from inredit.inr.io import load_inr, save_inr
+from inredit.inr.io import load_inr
 from inredit.inr.spec import INRSpec
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights, init_weights
@@ -166,7 +172,7 @@ def test_config_rejects_unknown_keys(tmp_path, run_cli):
 def test_default_config_file_matches_code_defaults():
     from pathlib import Path
 
-    from inredit.config import load_fit_job
+    from inredit.fitting.job import load_fit_job
 
     path = Path(__file__).resolve().parent.parent / "configs" / "fit" / "default.yaml"
     assert load_fit_job(path) == FitJob()

@@ -6,7 +6,11 @@ import torch
 
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
-from inredit.inr.tcnn_backend import make_tcnn_module, tcnn_available, tcnn_module_to_canonical
+from inredit.inr.tcnn_backend import (
+    make_tcnn_module,
+    tcnn_available,
+    tcnn_module_to_canonical,
+)
 from inredit.inr.tcnn_layout import (
     canonical_to_tcnn_params,
     numpy_reference_forward,

@@ -12,21 +12,26 @@ import pytest
 
 pytest.importorskip("nerfstudio")
 
+from conftest import REPO  # noqa: E402
+
 from inredit.geometry.edits import handle_region  # noqa: E402
 from inredit.geometry.families import MugParams  # noqa: E402
 from inredit.geometry.metrics import grid_points, iou, mirror_occupancy  # noqa: E402
 from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
-from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
-from inredit.shape_metrics import inr_occupancy  # noqa: E402
-
-from conftest import REPO  # noqa: E402
+from inredit.nerfstudio.scene import (  # noqa: E402
+    load_scene_spec,
+    make_scene,
+    read_scene_metadata,
+    scene_to_source,
+)
+from inredit.render.grids import inr_occupancy  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
 
 
 def test_ns_edit_removes_the_handle_of_a_geometry_learned_from_images(tmp_path):
-    from inredit.editor.registry import get_editor, resolve_editor
+    from inredit.edits.registry import get_editor, resolve_editor
     from inredit.nerfstudio.edit_runs import edit_runs
 
     scene = tmp_path / "mug"

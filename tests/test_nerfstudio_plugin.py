@@ -13,7 +13,9 @@ import torch
 
 pytest.importorskip("nerfstudio")
 
-from inredit.editor.registry import IdentityEditor  # noqa: E402
+from conftest import REPO  # noqa: E402
+
+from inredit.edits.registry import IdentityEditor  # noqa: E402
 from inredit.errors import InreditError  # noqa: E402
 from inredit.inr.io import load_inr, save_inr  # noqa: E402
 from inredit.inr.spec import DEFAULT_SPEC, INRSpec  # noqa: E402
@@ -21,8 +23,6 @@ from inredit.inr.weights import INRWeights  # noqa: E402
 from inredit.nerfstudio.checkpoint import GEOMETRY_EXTRA_STATE, GEOMETRY_PREFIX  # noqa: E402
 from inredit.nerfstudio.presets import ns_train_args  # noqa: E402
 from inredit.nerfstudio.scene import load_scene_spec, make_scene  # noqa: E402
-
-from conftest import REPO  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
@@ -185,7 +185,7 @@ def test_bad_inputs_give_one_line_errors(trained, run_cli, monkeypatch, case):
     elif case == "incompatible-spec":
         wide = IdentityEditor(INRSpec(width=64))
         wide.name = "wide-only"
-        monkeypatch.setattr("inredit.editor.registry.available_editors", lambda: {"wide-only": wide})
+        monkeypatch.setattr("inredit.edits.registry.available_editors", lambda: {"wide-only": wide})
         config, edit, message = trained["config"], "wide-only", "needs INRs of spec freq6-w64-h3"
     elif case == "missing-config":
         config, message = trained["root"] / "nowhere" / "config.yml", "file not found"
@@ -219,7 +219,7 @@ def test_existing_output_run_is_refused(trained, edited):
 def test_learned_edits_of_trained_geometry_are_canonicalized_first(trained):
     """A geometry volume rendering has trained is refitted by the fit job before a learned edit (auto);
     a frozen mesh fit and exact edits are edited as they are."""
-    from inredit.editor.base import Editor
+    from inredit.edits.base import Editor
     from inredit.nerfstudio.edit_runs import open_run, should_canonicalize
 
     learned = type("FakeLearned", (Editor,), {"kind": "learned"})()
@@ -240,9 +240,9 @@ def test_ns_edit_with_an_exact_widening_edit_distills_back_to_the_run_spec(train
     """dilate widens w32 -> w64; the run's field keeps its spec, so the edit is distilled back."""
     import json
 
-    from inredit.editor.registry import get_editor
+    from inredit.edits.registry import get_editor
     from inredit.nerfstudio.edit_runs import edit_runs
-    from inredit.shape_metrics import inr_occupancy
+    from inredit.render.grids import inr_occupancy
 
     (result,), _ = edit_runs([trained["config"]], get_editor("dilate", radius=0.08), trained["root"] / "dilated",
                              mesh_format=None, renders=False)
@@ -263,7 +263,7 @@ def test_ns_edit_symmetrize_gives_a_symmetric_run_that_ns_render_loads(tmp_path)
 
     from inredit_ui.app import EXAMPLE_INRS
 
-    from inredit.shape_metrics import inr_occupancy
+    from inredit.render.grids import inr_occupancy
 
     scene = tmp_path / "tiny"
     make_scene(load_scene_spec(REPO / "scenes" / "nerfstudio" / "composition.yaml", train_views=8, test_views=2,

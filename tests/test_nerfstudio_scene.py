@@ -4,12 +4,16 @@ import json
 
 import numpy as np
 import pytest
+from conftest import REPO, SHAPES
 from PIL import Image
 
 from inredit.errors import InreditError
-from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source
-
-from conftest import REPO, SHAPES
+from inredit.nerfstudio.scene import (
+    load_scene_spec,
+    make_scene,
+    read_scene_metadata,
+    scene_to_source,
+)
 
 MUG_SCENE = REPO / "scenes" / "nerfstudio" / "mug.yaml"
 

@@ -1,9 +1,9 @@
 """Exact weight-space edits equal their function-level definitions (seeded loops over specs,
 random and fitted INRs, float32 and float64)."""
 
-import numpy as np
 import pytest
 import torch
+from conftest import REPO
 
 from inredit.errors import InreditError
 from inredit.inr import ops
@@ -11,7 +11,6 @@ from inredit.inr.io import load_inr
 from inredit.inr.spec import FULLY_FUSED_WIDTHS, INRSpec
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights, init_weights
-from conftest import REPO
 
 SPECS = [INRSpec(), INRSpec(width=16, n_hidden_layers=1), INRSpec(width=64, n_hidden_layers=2), INRSpec(n_frequencies=4)]
 N_POINTS = 100_000

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+from conftest import SHAPES
 
 from inredit.geometry import primitives
 from inredit.geometry.mesh_io import load_mesh
 from inredit.geometry.sampling import MeshSDF
-from conftest import SHAPES
 
 
 @pytest.mark.parametrize("make", [primitives.mug, primitives.vase, primitives.composition, primitives.ring_with_peg])

@@ -14,12 +14,18 @@ from safetensors.torch import load_file
 
 ray = pytest.importorskip("ray")
 
-from inredit.fit import FitConfig  # noqa: E402
-from inredit.fit_meshes import FitJob, fit_meshes  # noqa: E402
+from inredit.fitting.job import FitJob
+from inredit.fitting.meshes import fit_meshes  # noqa: E402
+from inredit.fitting.optimize import FitConfig  # noqa: E402
 from inredit.inr.io import load_inr  # noqa: E402
 from inredit.pairs.builder import build_pairs, read_shard_header, shard_path  # noqa: E402
 from inredit.pairs.config import PairConfig  # noqa: E402
-from inredit.ray_tasks import RaySettings, build_pairs_on_ray, fit_meshes_on_ray, run_tasks  # noqa: E402
+from inredit.ray_tasks import (  # noqa: E402
+    RaySettings,
+    build_pairs_on_ray,
+    fit_meshes_on_ray,
+    run_tasks,
+)
 
 TINY_PAIRS = PairConfig(edit="dilate", family="composition", n_pairs=4, shard_size=2, n_samples=5000,
                         original_steps=60, target_steps=20, quality_floor=0.0, iou_resolution=16,

@@ -5,18 +5,13 @@ import trimesh
 from PIL import Image
 
 from inredit.errors import InreditError
-from inredit.geometry.render import (
-    Camera,
-    extract_mesh,
-    grid_to_mesh,
-    image_grid,
-    image_row,
-    orbit_cameras,
+from inredit.render.cameras import Camera, orbit_cameras
+from inredit.render.grids import extract_mesh, grid_to_mesh, sdf_grid
+from inredit.render.images import image_grid, image_row, save_png
+from inredit.render.views import (
     render_mesh_views,
     render_sdf,
     render_sdf_views,
-    save_png,
-    sdf_grid,
     sphere_trace,
 )
 

@@ -1,4 +1,4 @@
-"""The pretrained editors in inredit/editor/zoo/: small, loadable, and doing their edit on shapes
+"""The pretrained editors in inredit/edits/learning/zoo/: small, loadable, and doing their edit on shapes
 they never saw (the shipped shapes, pre-fitted in ui/inredit_ui/examples/)."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from inredit.demo_edit import shipped_mug_handle_scores
-from inredit.editor.checkpoint import read_editor_header
-from inredit.editor.registry import ZOO, available_editors, get_editor
+from inredit.edits.demo import shipped_mug_handle_scores
+from inredit.edits.learning.checkpoint import read_editor_header
+from inredit.edits.registry import ZOO, available_editors, get_editor
 from inredit.errors import InreditError
 from inredit.geometry.metrics import iou
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.spec import DEFAULT_SPEC, INRSpec
 from inredit.inr.weights import init_weights
-from inredit.shape_metrics import inr_occupancy
+from inredit.render.grids import inr_occupancy
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "ui" / "inredit_ui" / "examples"

@@ -9,15 +9,22 @@ import torch
 
 pytest.importorskip("open3d")
 
+from conftest import REPO  # noqa: E402
+
 from inredit.geometry.families import MugParams, mug_cavity  # noqa: E402
 from inredit.geometry.metrics import grid_points  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
-from inredit.nerfstudio.scene import (PartScene, build_parts, focal_length, load_scene_spec, normalize_parts,  # noqa: E402
-                                      scene_to_source, train_poses)
+from inredit.nerfstudio.scene import (  # noqa: E402
+    PartScene,
+    build_parts,
+    focal_length,
+    load_scene_spec,
+    normalize_parts,
+    scene_to_source,
+    train_poses,
+)
 from inredit.nerfstudio.stereo import StereoConfig, carve_hull, hull_lookup, sweep_depth  # noqa: E402
 from inredit.nerfstudio.visual_hull import hull_occupancy  # noqa: E402
-
-from conftest import REPO  # noqa: E402
 
 RESOLUTION = 64
 

@@ -20,7 +20,7 @@ pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
-from inredit.editor.registry import IdentityEditor, available_editors  # noqa: E402
+from inredit.edits.registry import IdentityEditor, available_editors  # noqa: E402
 from inredit.geometry.mesh_io import load_mesh  # noqa: E402
 from inredit.inr.io import FORMAT, METADATA_KEY, load_inr, save_inr  # noqa: E402
 from inredit.inr.spec import DEFAULT_SPEC, INRSpec  # noqa: E402
@@ -115,7 +115,7 @@ def test_remove_handle_on_the_prefitted_mug(app):
     from inredit_ui.app import EXAMPLE_INRS
 
     client, _ = app
-    assert "remove-handle" in available_editors()  # shipped in inredit/editor/zoo/
+    assert "remove-handle" in available_editors()  # shipped in inredit/edits/learning/zoo/
     before, after, gallery, metrics, downloads = client.predict(
         [handle_file(EXAMPLE_INRS / "mug.safetensors")], "remove-handle", 1.0, api_name="/edit"
     )
@@ -132,7 +132,7 @@ def test_exact_edits_take_axis_and_radius(app):
     it mirror-symmetric; a bad radius is a message in the page."""
     from inredit_ui.app import EXAMPLE_INRS
 
-    from inredit.shape_metrics import inr_occupancy
+    from inredit.render.grids import inr_occupancy
 
     client, _ = app
     outputs = client.predict([handle_file(EXAMPLE_INRS / "composition.safetensors")], "symmetrize", 1.0, "z", 0.05,

@@ -18,9 +18,15 @@ import numpy as np
 import pytest
 import torch
 import trimesh
+from inredit_ui.browser import (
+    CHROMIUM,
+    image_at,
+    image_src,
+    open_page,
+    upload,
+    wait_for_new_image,
+)
 from PIL import Image
-
-from inredit_ui.browser import CHROMIUM, image_at, image_src, open_page, upload, wait_for_new_image
 
 if not CHROMIUM.exists():
     pytest.skip("Debian chromium is not installed at /usr/bin/chromium (scripts/setup.sh installs it)",
@@ -39,12 +45,13 @@ FAST = 180_000
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    from inredit.editor.registry import IdentityEditor, available_editors
-    from inredit.inr.spec import DEFAULT_SPEC
     from inredit_ui.app import serve_in_background
     from inredit_ui.limits import Limits
     from inredit_ui.preview import PreviewSettings
     from inredit_ui.workspace import Workspace
+
+    from inredit.edits.registry import IdentityEditor, available_editors
+    from inredit.inr.spec import DEFAULT_SPEC
 
     editors = {**available_editors(), "identity-default-spec": IdentityEditor(DEFAULT_SPEC)}
     threads = torch.get_num_threads()

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import trimesh
 
-from inredit.editor.evaluate import evaluate
-from inredit.editor.registry import resolve_editor
-from inredit.editor.train import TrainConfig, train_editor
+from inredit.edits.learning.evaluate import evaluate
+from inredit.edits.learning.train import TrainConfig, train_editor
+from inredit.edits.registry import resolve_editor
 from inredit.errors import InreditError
 from inredit.inr.io import load_inr
 from inredit.pairs.builder import SkippedPairWarning, build_pairs

@@ -7,15 +7,24 @@ import trimesh
 
 pytest.importorskip("nerfstudio")
 
+from conftest import REPO  # noqa: E402
+
 from inredit.geometry.families import MugParams, mug_cavity  # noqa: E402
 from inredit.geometry.metrics import grid_points, iou  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.inr.spec import DEFAULT_SPEC  # noqa: E402
-from inredit.nerfstudio.scene import load_scene_spec, make_scene, read_scene_metadata, scene_to_source  # noqa: E402
-from inredit.nerfstudio.visual_hull import hull_occupancy, occupancy_inr, silhouette_votes  # noqa: E402
-from inredit.shape_metrics import inr_occupancy  # noqa: E402
-
-from conftest import REPO  # noqa: E402
+from inredit.nerfstudio.scene import (  # noqa: E402
+    load_scene_spec,
+    make_scene,
+    read_scene_metadata,
+    scene_to_source,
+)
+from inredit.nerfstudio.visual_hull import (  # noqa: E402
+    hull_occupancy,
+    occupancy_inr,
+    silhouette_votes,
+)
+from inredit.render.grids import inr_occupancy  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ nothing of weights. All distances are in the normalized [-1, 1]^3 cube.
 from __future__ import annotations
 
 import numpy as np
-import open3d as o3d
 import trimesh
+
+from inredit.geometry.raycast import as_tensor, raycasting_scene
 
 
 def grid_points(resolution: int) -> np.ndarray:
@@ -38,12 +39,7 @@ def surface_samples(mesh: trimesh.Trimesh, count: int, seed: int = 0) -> tuple[n
 
 def _distances_and_normals(points: np.ndarray, normals: np.ndarray, target: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
     """Exact point-to-triangle distances to `target` and |cos| between sample and closest-face normals."""
-    scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(
-        o3d.core.Tensor(np.asarray(target.vertices, dtype=np.float32)),
-        o3d.core.Tensor(np.asarray(target.faces, dtype=np.uint32)),
-    )
-    closest = scene.compute_closest_points(o3d.core.Tensor(points.astype(np.float32)))
+    closest = raycasting_scene([target]).compute_closest_points(as_tensor(points))
     distance = np.linalg.norm(closest["points"].numpy() - points, axis=1)
     target_normals = np.asarray(target.face_normals)[closest["primitive_ids"].numpy().astype(np.int64)]
     return distance, np.abs((normals * target_normals).sum(-1))

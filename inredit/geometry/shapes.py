@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import open3d as o3d
 import trimesh
+
+from inredit.geometry.raycast import as_tensor, raycasting_scene
 
 # Inside/outside = majority vote of ray-intersection parity over fixed directions spread over the
 # sphere. open3d's own voting (`nsamples`) perturbs ONE direction by +-0.001, so all its rays graze
@@ -38,11 +39,7 @@ class MeshSDF:
     """Exact distance and robustly voted inside/outside of one mesh (open3d RaycastingScene)."""
 
     def __init__(self, mesh: trimesh.Trimesh, watertight: bool | None = None) -> None:
-        self.scene = o3d.t.geometry.RaycastingScene()
-        self.scene.add_triangles(
-            o3d.core.Tensor(np.asarray(mesh.vertices, dtype=np.float32)),
-            o3d.core.Tensor(np.asarray(mesh.faces, dtype=np.uint32)),
-        )
+        self.scene = raycasting_scene([mesh])
         watertight = mesh.is_watertight if watertight is None else watertight
         self.directions = vote_directions(VOTES_WATERTIGHT if watertight else VOTES_NON_WATERTIGHT)
 
@@ -51,13 +48,12 @@ class MeshSDF:
         votes = np.zeros(len(points), np.int32)
         for direction in self.directions:
             rays = np.concatenate([points, np.broadcast_to(direction, points.shape)], 1)
-            hits = self.scene.count_intersections(o3d.core.Tensor(rays)).numpy()
+            hits = self.scene.count_intersections(as_tensor(rays)).numpy()
             votes += hits % 2
         return votes > len(self.directions) // 2
 
     def signed_distance(self, points: np.ndarray) -> np.ndarray:
-        query = o3d.core.Tensor(np.ascontiguousarray(points, dtype=np.float32))
-        distance = self.scene.compute_distance(query).numpy()
+        distance = self.scene.compute_distance(as_tensor(points)).numpy()
         return np.where(self.occupancy(points), -distance, distance).astype(np.float32)
 
 

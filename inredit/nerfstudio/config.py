@@ -17,8 +17,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Type
 
-from torch.optim import Optimizer, lr_scheduler
-
 from nerfstudio.configs.base_config import ViewerConfig
 from nerfstudio.data.datamanagers.base_datamanager import VanillaDataManagerConfig
 from nerfstudio.data.dataparsers.blender_dataparser import BlenderDataParserConfig
@@ -27,6 +25,7 @@ from nerfstudio.engine.schedulers import Scheduler, SchedulerConfig
 from nerfstudio.engine.trainer import TrainerConfig
 from nerfstudio.pipelines.base_pipeline import VanillaPipelineConfig
 from nerfstudio.plugins.types import MethodSpecification
+from torch.optim import Optimizer, lr_scheduler
 
 from inredit.nerfstudio.model import InreditSDFModelConfig
 

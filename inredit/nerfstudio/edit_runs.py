@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from inredit.editor.base import Editor
+from inredit.edits.base import Editor
 from inredit.errors import InreditError
 from inredit.files import atomic_write_text
 from inredit.inr.spec import INRSpec
@@ -34,13 +34,19 @@ from inredit.inr.weights import INRWeights
 from inredit.nerfstudio.checkpoint import (
     GEOMETRY_STATE_FORMAT,
     file_sha256,
-    geometry_prefix,
     find_checkpoint,
+    geometry_prefix,
     load_checkpoint,
     save_checkpoint,
     to_plain,
 )
-from inredit.nerfstudio.runs import RunConfig, absolute_data_path, check_method, load_run_config, run_dir_for
+from inredit.nerfstudio.runs import (
+    RunConfig,
+    absolute_data_path,
+    check_method,
+    load_run_config,
+    run_dir_for,
+)
 
 EDIT_RECORD = "inredit_edit.json"
 EDIT_FORMAT = "inredit.ns-edit/1"
@@ -206,7 +212,7 @@ def edit_runs(
     """Edit every run; returns the new runs and timings (seconds: load, edit, write).
 
     `canonicalize` (auto, always, never): refit a run's geometry by the fit job from the shared
-    initialization before the edit (`inredit.distill.canonicalize`); auto does it for learned edits
+    initialization before the edit (`inredit.fitting.distill.canonicalize`); auto does it for learned edits
     of geometry trained by volume rendering. The edited run records whether it was done and the refit's IoU
     with the run's own geometry."""
     if not config_paths:
@@ -236,7 +242,7 @@ def edit_runs(
         batch = INRWeights.cat([sources[i].inr for i in indices])
         refit = [j for j, i in enumerate(indices) if canonical[i]]
         if refit:
-            from inredit.distill import canonicalize as canonical_fit
+            from inredit.fitting.distill import canonicalize as canonical_fit
 
             refitted, ious = canonical_fit(batch.select(torch.tensor(refit)))
             batch = INRWeights.cat([refitted.select(refit.index(j)) if j in refit else batch.select(j)
@@ -271,7 +277,7 @@ def edit_runs(
 def distill_back(edited: INRWeights, original: INRWeights) -> tuple[INRWeights, dict]:
     """The edited geometry refitted at the run's spec (warm-started from the run's own geometry),
     and its agreement with the exact edit: IoU per run."""
-    from inredit.distill import distill_with_agreement
+    from inredit.fitting.distill import distill_with_agreement
 
     result, ious = distill_with_agreement(edited, original.spec, init=original)
     return result.inr, {"from_spec": edited.spec.describe().split(" ")[0], "iou": ious}
@@ -327,11 +333,13 @@ def _write_extras(result: EditedRun, mesh_format: str | None, mesh_resolution: i
     """Mesh of the edited geometry (world coordinates) and a before/after render; volume change."""
     if mesh_format is None and not renders:
         return  # (their imports alone cost seconds: trimesh, open3d)
-    from inredit.edit_inrs import edit_metrics
+    from inredit.edits.batch import edit_metrics
     from inredit.geometry.mesh_io import save_mesh
-    from inredit.geometry.render import image_grid, orbit_cameras, render_sdf_views, save_png
     from inredit.inr.torch_backend import sdf_function
-    from inredit.render_inr import inr_mesh
+    from inredit.render.cameras import orbit_cameras
+    from inredit.render.grids import inr_mesh
+    from inredit.render.images import image_grid, save_png
+    from inredit.render.views import render_sdf_views
 
     before, after = result.source.inr, result.inr
     if mesh_format is not None:

@@ -23,16 +23,24 @@ from pathlib import Path
 from typing import Dict, List, Literal, Optional, Tuple, Type
 
 import torch
-from torch.nn import Parameter
-
 from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import SceneBox
-from nerfstudio.engine.callbacks import TrainingCallback, TrainingCallbackAttributes, TrainingCallbackLocation
+from nerfstudio.engine.callbacks import (
+    TrainingCallback,
+    TrainingCallbackAttributes,
+    TrainingCallbackLocation,
+)
 from nerfstudio.model_components.ray_samplers import NeuSSampler
-from nerfstudio.model_components.renderers import AccumulationRenderer, DepthRenderer, RGBRenderer, SemanticRenderer
+from nerfstudio.model_components.renderers import (
+    AccumulationRenderer,
+    DepthRenderer,
+    RGBRenderer,
+    SemanticRenderer,
+)
 from nerfstudio.model_components.scene_colliders import AABBBoxCollider
 from nerfstudio.models.base_model import Model, ModelConfig
 from nerfstudio.utils import colormaps
+from torch.nn import Parameter
 
 from inredit.errors import InreditError
 from inredit.inr.spec import DEFAULT_SPEC, INRSpec
@@ -109,7 +117,7 @@ class InreditSDFModelConfig(ModelConfig):
 def sphere_inr(spec: INRSpec, radius: float, steps: int = 300) -> INRWeights:
     """The spec's shared initialization fitted to |u| - radius (deterministic; ~1 s on a CPU core):
     NeuS needs a start with a surface, the raw initialization is inside everywhere."""
-    from inredit.fit import FitConfig, fit_batch
+    from inredit.fitting.optimize import FitConfig, fit_batch
 
     generator = torch.Generator().manual_seed(0)
     points = torch.rand(1, 8192, 3, generator=generator) * 2 - 1
@@ -126,7 +134,7 @@ class InreditSDFModel(Model):
         if (c.edit is None) != (c.edit_at_step is None):
             raise InreditError("--pipeline.model.edit and --pipeline.model.edit-at-step go together")
         if c.edit is not None:
-            from inredit.editor.registry import get_editor
+            from inredit.edits.registry import get_editor
 
             get_editor(c.edit)  # unknown edit: fail before training, not at the step
         self.field = InreditSDFField(c.inr_spec(), tuple(c.inr_center), c.inr_half_extent, c.geometry_backend,
@@ -194,7 +202,11 @@ class InreditSDFModel(Model):
             geometry.edits.append({"init": f"sphere r={self.config.init_sphere_radius}", "step": int(step)})
 
     def _visual_hull(self) -> tuple[INRWeights, dict]:
-        from inredit.nerfstudio.visual_hull import INIT_FIT_STEPS, hull_occupancy, occupancy_inr
+        from inredit.nerfstudio.visual_hull import (
+            INIT_FIT_STEPS,
+            hull_occupancy,
+            occupancy_inr,
+        )
 
         dataset = self._train_dataset
         images = []
@@ -218,7 +230,7 @@ class InreditSDFModel(Model):
         return occupancy_inr(self.field.geometry.spec, occupancy, steps=INIT_FIT_STEPS), record
 
     def _apply_edit(self, step: int) -> None:
-        from inredit.editor.registry import get_editor
+        from inredit.edits.registry import get_editor
 
         editor = get_editor(self.config.edit)
         edited = editor.edit(self.field.geometry.export(), self.config.edit_strength)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from inredit.fit import fit_batch
+from inredit.fitting.optimize import fit_batch
 from inredit.geometry.metrics import grid_points
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
@@ -82,10 +82,10 @@ def occupancy_inr(spec: INRSpec, occupancy: torch.Tensor, steps: int | None = No
     """An INR of `spec` fitted to an `(R, R, R)` occupancy grid over the INR cube the way `inredit fit`
     fits a mesh (its surface by marching cubes, the fit job's samples and schedule, `steps` if given):
     sampled at grid points only, carved thin walls fit with dead zones (f == 0 inside, no gradient)."""
-    from inredit.fit_meshes import FitJob
-    from inredit.geometry.render import grid_to_mesh
+    from inredit.fitting.job import FitJob
     from inredit.geometry.sampling import sample_shape_sdf
     from inredit.geometry.shapes import MeshShape
+    from inredit.render.grids import grid_to_mesh
 
     resolution = occupancy.shape[0]
     mesh = grid_to_mesh(hull_sdf(occupancy.numpy(), 2.0 / resolution))

@@ -27,14 +27,14 @@ from safetensors.torch import save_file
 
 from inredit.errors import InreditError
 from inredit.files import atomic_write, atomic_write_text
-from inredit.fit import FitConfig, fit_batch, stack_samples
+from inredit.fitting.optimize import FitConfig, fit_batch, stack_samples
 from inredit.geometry.metrics import grid_points, iou
 from inredit.geometry.sampling import SamplingConfig, sample_shape_sdf
 from inredit.inr.weights import INRWeights
 from inredit.pairs.card import write_card
 from inredit.pairs.config import PairConfig
 from inredit.pairs.sources import make_source
-from inredit.shape_metrics import inr_occupancy
+from inredit.render.grids import inr_occupancy
 
 SHARD_FORMAT = "inredit.pairs/1"
 REFIT_SEED_STRIDE = 10_000_000  # seeds of refit k: the refit-0 seed + k * stride (more than any n_pairs)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inredit.config import build_dataclass, read_yaml_mapping
+from inredit.configs import build_dataclass, read_yaml_mapping
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 

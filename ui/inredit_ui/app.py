@@ -15,10 +15,10 @@ import gradio as gr
 import pandas as pd
 
 import inredit
-from inredit.combine import OPS
-from inredit.editor.exact import DEFAULT_RADIUS, MAX_RADIUS, ExactEditor
-from inredit.editor.learned import LearnedEditor
-from inredit.editor.registry import Editor, available_editors
+from inredit.edits.combine import OPS
+from inredit.edits.exact import DEFAULT_RADIUS, MAX_RADIUS, ExactEditor
+from inredit.edits.learned import LearnedEditor
+from inredit.edits.registry import Editor, available_editors
 from inredit.errors import InreditError
 from inredit_ui.combining import add_mesh, combine_uploads
 from inredit_ui.editing import EditedShape, add_meshes, edit_uploads
@@ -36,7 +36,7 @@ EXAMPLE_EDITS = {"mug": "remove-handle", "composition": "symmetrize", "vase": "d
 MESH_TYPES = [".obj", ".ply", ".stl", ".off", ".glb"]
 QUICK_STEPS = 2000  # about IoU 0.98 on the shipped mug in a sixth of the time (rougher surface)
 EDIT_COLUMNS = ["shape", "volume_before", "volume_after", "volume_change", "symmetry_before", "symmetry_after",
-                "iou_before_after"]  # inredit.edit_inrs.edit_metrics
+                "iou_before_after"]  # inredit.edits.batch.edit_metrics
 CPU = "cpu-bound"  # one concurrency group: a fit and an edit never fight over the same cores
 
 INTRO = """# inredit

@@ -1,6 +1,6 @@
 """Combine tab logic (no gradio here): two INR files -> their union / intersection / difference.
 
-Calls `inredit.combine.combine_files`, the function behind `inredit combine`, so the file, its
+Calls `inredit.edits.combine.combine_files`, the function behind `inredit combine`, so the file, its
 spec and its provenance are the CLI's. The page shows A, B and the result in the same views, and
 checks the result against the boolean of A's and B's occupancy grids (exact up to grid noise).
 """
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from inredit.combine import combine_files
+from inredit.edits.combine import combine_files
 from inredit.errors import InreditError
 from inredit.geometry.metrics import iou
-from inredit.geometry.render import image_grid, save_png
 from inredit.inr.io import load_inr
-from inredit.shape_metrics import inr_occupancy
+from inredit.render.grids import inr_occupancy
+from inredit.render.images import image_grid, save_png
 from inredit_ui.bundle import named_copy
 from inredit_ui.editing import read_rgb
 from inredit_ui.limits import Limits

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inredit.edit_inrs import edit_metrics  # the same numbers `inredit edit` prints
-from inredit.editor.base import Editor
-from inredit.geometry.render import image_grid, save_png
+from inredit.edits.base import Editor
+from inredit.edits.batch import edit_metrics  # the same numbers `inredit edit` prints
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.weights import INRWeights
+from inredit.render.images import image_grid, save_png
 from inredit_ui.bundle import named_copy, write_zip
 from inredit_ui.limits import Limits
 from inredit_ui.preview import PreviewSettings, cached_preview

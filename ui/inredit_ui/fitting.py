@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inredit.fit_meshes import FitJob, fit_meshes
+from inredit.fitting.job import FitJob
+from inredit.fitting.meshes import fit_meshes
 from inredit.geometry.mesh_io import load_mesh
 from inredit.inr.io import load_inr
 from inredit_ui.bundle import named_copy, write_zip

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from inredit.errors import InreditError
 from inredit.geometry.mesh_io import save_mesh
-from inredit.geometry.render import save_png
 from inredit.inr.weights import INRWeights
-from inredit.render_inr import inr_mesh, render_inr
+from inredit.render.files import render_inr
+from inredit.render.grids import inr_mesh
+from inredit.render.images import save_png
 from inredit_ui.workspace import Workspace, file_digest
 
 MAX_VIEWER_FACES = 250_000  # a browser viewer (often software GL) stalls on bigger meshes

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,31 +18,20 @@ import torch
 
 from inredit import __version__
 from inredit.errors import InreditError
-from inredit.fit import FitConfig, dead_inside_share, fit_batch, stack_samples
+from inredit.fitting.job import FitJob
+from inredit.fitting.optimize import dead_inside_share, fit_batch, stack_samples
+from inredit.fitting.quality import inr_vs_mesh_metrics
 from inredit.geometry.mesh_io import Mesh, load_mesh
-from inredit.geometry.sampling import SamplingConfig, sample_sdf
+from inredit.geometry.sampling import sample_sdf
 from inredit.inr.io import read_header, save_inr
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
-from inredit.shape_metrics import inr_vs_mesh_metrics
-
 
 DEAD_INSIDE_WARNING = 0.005  # warn when the fit is exactly 0 at more than 0.5 % of the inside samples
 
 
 class FitWarning(UserWarning):
     """A fit finished but is probably not faithful (e.g. dead zones inside the shape)."""
-
-
-@dataclass
-class FitJob:
-    spec: INRSpec = field(default_factory=INRSpec)
-    fit: FitConfig = field(default_factory=FitConfig)
-    sampling: SamplingConfig = field(default_factory=SamplingConfig)
-    batch_size: int = 64  # INRs trained together
-    up: str = "auto"  # the meshes' up axis, turned onto +y: x, y, z or auto (see geometry.mesh_io.detect_up)
-    metrics: bool = True  # IoU / Chamfer / NC against the source mesh after fitting
-    device: str = "cpu"
 
 
 @dataclass

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 import torch
 
 from inredit.errors import InreditError
-from inredit.fit import FitConfig, FitResult, fit_batch
+from inredit.fitting.optimize import FitConfig, FitResult, fit_batch
 from inredit.inr.spec import DEFAULT_SPEC, INRSpec
 from inredit.inr.torch_backend import evaluate_chunked, forward
 from inredit.inr.weights import INRWeights
-
 
 AGREEMENT_RESOLUTION = 64  # grid of the IoU between a distilled INR and its source
 
@@ -86,7 +85,7 @@ def distill_with_agreement(inr: INRWeights, spec: INRSpec, config: DistillConfig
                            init: INRWeights | None = None, on_step=None) -> tuple[FitResult, list[float]]:
     """`distill`, and each result's IoU to its source at 64^3 (how faithful the distillation is)."""
     from inredit.geometry.metrics import iou
-    from inredit.shape_metrics import inr_occupancy
+    from inredit.render.grids import inr_occupancy
 
     result = distill(inr, spec, config, init, on_step)
     source, fitted = inr_occupancy(inr, AGREEMENT_RESOLUTION), inr_occupancy(result.inr, AGREEMENT_RESOLUTION)
@@ -97,7 +96,7 @@ def canonical_config() -> DistillConfig:
     """The default fit job's sampling mix and schedule (`FitJob()`, configs/fit/default.yaml) as a
     distillation: from the shared initialization, it gives the weights a mesh fit of the same shape
     would have, the kind the learned editors were trained on."""
-    from inredit.fit_meshes import FitJob
+    from inredit.fitting.job import FitJob
 
     job = FitJob()
     s = job.sampling

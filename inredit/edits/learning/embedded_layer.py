@@ -1,6 +1,6 @@
 """The first DWS layer of inredit, kept to load editor files made with it and for the ablation.
 
-Same blocks as `inredit/editor/layers.py` (see its docstring), but neuron features and global
+Same blocks as `inredit/edits/learning/layers.py` (see its docstring), but neuron features and global
 features first pass through one shared `c_out`-wide embedding and are expanded from there, so any
 mixing along the fixed axes (encoding features, outputs) has rank <= c_out: 32 of 768 for the
 first matrix at 16 channels. Editor files without an `architecture.layer` key use it.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import torch
 
-from inredit.editor.checkpoint import load_editor
-from inredit.editor.base import Editor
+from inredit.edits.base import Editor
+from inredit.edits.learning.checkpoint import load_editor
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
 

@@ -23,12 +23,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from inredit.editor.baselines import FlatMLPEditor
-from inredit.editor.checkpoint import save_editor
-from inredit.editor.dwsnet import DWSNet
+from inredit.edits.learning.baselines import FlatMLPEditor
+from inredit.edits.learning.checkpoint import save_editor
+from inredit.edits.learning.dwsnet import DWSNet
 from inredit.errors import InreditError
 from inredit.files import atomic_write, atomic_write_text
-from inredit.fit import truncated_l1
+from inredit.fitting.optimize import truncated_l1
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights
 from inredit.pairs.dataset import PairSplit, load_pairs, load_train_with_refits

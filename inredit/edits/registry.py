@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inredit.editor.base import Editor, IdentityEditor
-from inredit.editor.exact import ExactEditor, exact_editors
-from inredit.editor.learned import LearnedEditor
+from inredit.edits.base import Editor, IdentityEditor
+from inredit.edits.exact import ExactEditor, exact_editors
+from inredit.edits.learned import LearnedEditor
 from inredit.errors import InreditError
 
 __all__ = ["ZOO", "Editor", "IdentityEditor", "available_editors", "get_editor", "resolve_editor"]
 
-ZOO = Path(__file__).resolve().parent / "zoo"  # shipped pretrained editors: <edit>.safetensors
+ZOO = Path(__file__).resolve().parent / "learning" / "zoo"  # shipped pretrained editors: <edit>.safetensors
 
 
 def available_editors() -> dict[str, Editor]:

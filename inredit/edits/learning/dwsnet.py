@@ -33,12 +33,11 @@ import dataclasses
 import torch
 from torch import nn
 
-from inredit.editor.embedded_layer import EmbeddedDWSLayer
-from inredit.editor.layers import DWSChannelNorm, DWSLayer, DWSReLU
+from inredit.edits.learning.embedded_layer import EmbeddedDWSLayer
+from inredit.edits.learning.layers import DWSChannelNorm, DWSLayer, DWSReLU
 from inredit.inr import ops
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
-
 
 LAYERS = {"full": DWSLayer, "embedded": EmbeddedDWSLayer}
 OUTPUT_INIT_SCALES = {"small": 1e-2, "zero-all": 0.0, "default": 1.0}

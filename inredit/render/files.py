@@ -9,18 +9,13 @@ import numpy as np
 import trimesh
 
 from inredit.geometry.mesh_io import save_mesh
-from inredit.geometry.render import (
-    extract_mesh,
-    image_grid,
-    image_row,
-    orbit_cameras,
-    render_mesh_views,
-    render_sdf_views,
-    save_png,
-)
 from inredit.inr.io import load_inr
 from inredit.inr.torch_backend import sdf_function
 from inredit.inr.weights import INRWeights
+from inredit.render.cameras import orbit_cameras
+from inredit.render.grids import inr_mesh
+from inredit.render.images import image_grid, image_row, save_png
+from inredit.render.views import render_mesh_views, render_sdf_views
 
 
 def render_inr(inr: INRWeights, resolution: int = 256, views: int = 4) -> np.ndarray:
@@ -32,10 +27,6 @@ def render_inr_vs_mesh(inr: INRWeights, mesh: trimesh.Trimesh, resolution: int =
     """Source mesh (top row) above the INR (bottom row), same cameras."""
     cameras = orbit_cameras(views)
     return image_grid([render_mesh_views(mesh, cameras, resolution), render_sdf_views(sdf_function(inr), cameras, resolution)])
-
-
-def inr_mesh(inr: INRWeights, resolution: int = 192) -> trimesh.Trimesh:
-    return extract_mesh(sdf_function(inr), resolution=resolution)
 
 
 def render_inr_files(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from inredit.editor.base import Editor
+from inredit.edits.base import Editor
 from inredit.errors import InreditError
 from inredit.inr import ops
 from inredit.inr.spec import INRSpec

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from inredit.fit import FitConfig, fit_batch
+from inredit.fitting.optimize import FitConfig, fit_batch
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
 

@@ -1,26 +1,18 @@
-"""Metrics of an INR against a reference mesh (the bridge between `inr` and `geometry`)."""
+"""How faithful a fit is: an INR against its reference mesh (IoU, Chamfer-L1, normal consistency, dead zones)."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from inredit.errors import InreditError
 from inredit.geometry.mesh_io import Mesh
 from inredit.geometry.metrics import chamfer_and_normal_consistency, grid_points, iou
-from inredit.geometry.render import extract_mesh
 from inredit.geometry.sampling import MeshSDF
 from inredit.inr.torch_backend import evaluate_chunked, sdf_function
 from inredit.inr.weights import INRWeights
+from inredit.render.grids import IOU_RESOLUTION, extract_mesh
 
-IOU_RESOLUTION = 128
 MESH_RESOLUTION = 160
-
-
-def inr_occupancy(inr: INRWeights, resolution: int = IOU_RESOLUTION) -> np.ndarray:
-    """Inside/outside of each INR of the batch on the metric grid: `(B, R^3)` bool."""
-    points = torch.from_numpy(grid_points(resolution))
-    return (evaluate_chunked(inr, points) < 0).cpu().numpy()
 
 
 def inr_vs_mesh_metrics(inr: INRWeights, reference: Mesh) -> dict:

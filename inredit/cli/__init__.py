@@ -32,7 +32,13 @@ err_console = Console(stderr=True)
 @contextmanager
 def progress_bar(first_text: str, every: int = 1) -> Iterator[Callable[[str, int, int], None]]:
     """A transient rich progress bar on stderr; yields `update(text, done, total)` (drawn every `every` steps)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
@@ -45,7 +51,7 @@ def progress_bar(first_text: str, every: int = 1) -> Iterator[Callable[[str, int
 
         yield update
 
-SHIPPED_MUG = Path(__file__).resolve().parent.parent / "scenes" / "shapes" / "mug.obj"
+SHIPPED_MUG = Path(__file__).resolve().parents[2] / "scenes" / "shapes" / "mug.obj"
 SHIPPED_COMPOSITION = SHIPPED_MUG.with_name("composition.stl")  # asymmetric: the symmetrize demo
 
 
@@ -84,8 +90,8 @@ def fit(
     """Fit one INR per mesh, many at once. Re-running skips shapes already fitted (resumable)."""
     import dataclasses
 
-    from inredit.config import load_fit_job
-    from inredit.fit_meshes import fit_meshes
+    from inredit.fitting.job import load_fit_job
+    from inredit.fitting.meshes import fit_meshes
     from inredit.geometry.mesh_io import check_up_axis
     from inredit.inr.io import load_inr
 
@@ -123,7 +129,7 @@ def render(
     mesh_resolution: Annotated[int, typer.Option(help="Marching-cubes grid size.")] = 192,
 ) -> None:
     """Render INRs by sphere tracing (PNG, several views side by side) and optionally export meshes."""
-    from inredit.render_inr import render_inr_files
+    from inredit.render.files import render_inr_files
 
     if mesh_format not in ("glb", "ply", "obj"):
         raise InreditError(f"unknown mesh format {mesh_format!r}: use glb, ply or obj")
@@ -138,7 +144,7 @@ def info(inr: Annotated[Path, typer.Argument(help="An INR file (.safetensors).")
     from inredit.inr.io import load_inr
 
     if inr.suffix == ".safetensors" and _is_editor_file(inr):
-        from inredit.editor.checkpoint import read_editor_header
+        from inredit.edits.learning.checkpoint import read_editor_header
 
         console.print_json(json.dumps(read_editor_header(inr)))
         return
@@ -156,9 +162,9 @@ def demo(
     """Fit the shipped mug (and composition), render the mug, export its mesh, remove its handle,
     symmetrize the composition, and print the metrics."""
     from inredit.geometry.mesh_io import load_mesh
-    from inredit.geometry.render import save_png
     from inredit.inr.io import load_inr
-    from inredit.render_inr import render_inr_vs_mesh
+    from inredit.render.files import render_inr_vs_mesh
+    from inredit.render.images import save_png
 
     if not SHIPPED_MUG.exists():
         raise InreditError("shipped mug not found (run from a checkout of the repo)", SHIPPED_MUG)
@@ -169,7 +175,7 @@ def demo(
     comparison = render_inr_vs_mesh(load_inr(out / "mug.safetensors")[0], load_mesh(SHIPPED_MUG).mesh)
     console.print(f"wrote {save_png(comparison, out / 'mug_vs_source.png')} (top: source mesh, bottom: INR)")
 
-    from inredit.demo_edit import remove_handle_demo, symmetrize_demo
+    from inredit.edits.demo import remove_handle_demo, symmetrize_demo
 
     sym = symmetrize_demo(out / "composition.safetensors", out)
     console.print(f"symmetrize composition (exact, x = 0): wrote {sym['inr']}, {sym['mesh']}, {sym['render']}; "
@@ -239,7 +245,9 @@ def ui(
 ) -> None:
     """Start the web app: fit meshes and edit INRs with before/after previews."""
     try:
-        from inredit_ui.app import launch  # gradio is an optional extra: import it only here
+        from inredit_ui.app import (
+            launch,  # gradio is an optional extra: import it only here
+        )
     except ImportError as exc:
         raise InreditError(f"the UI needs the 'ui' extra (pip install 'inredit[ui]'): {exc}") from None
     launch(host=host, port=port, share=share)
@@ -257,8 +265,8 @@ def edit(
     mesh_format: Annotated[str, typer.Option(help="glb, ply or obj.")] = "glb",
 ) -> None:
     """Edit INRs in one batched call; writes edited INRs, meshes and before/after renders."""
-    from inredit.edit_inrs import edit_files
-    from inredit.editor.registry import resolve_editor
+    from inredit.edits.batch import edit_files
+    from inredit.edits.registry import resolve_editor
 
     if mesh_format not in ("glb", "ply", "obj"):
         raise InreditError(f"unknown mesh format {mesh_format!r}: use glb, ply or obj")
@@ -276,7 +284,7 @@ def edit(
 @app.command()
 def editors() -> None:
     """List the editors: kind (exact or learned), the INR spec each takes and returns, and its card."""
-    from inredit.editor.registry import available_editors
+    from inredit.edits.registry import available_editors
     from inredit.inr.spec import DEFAULT_SPEC
 
     table = Table(title="editors (inredit edit --edit NAME)")
@@ -297,7 +305,7 @@ def combine(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output INR file (.safetensors).")],
 ) -> None:
     """Combine two INRs exactly in weight space (min / max of their SDFs); any specs with one encoding."""
-    from inredit.combine import combine_files
+    from inredit.edits.combine import combine_files
 
     result, spec = combine_files(first, second, op, out)
     console.print(f"{op} of {first.name} and {second.name} -> {result} ({spec.describe()})")
@@ -314,7 +322,7 @@ def distill(
     """Bring INRs to another spec by fitting their own function (no mesh). Re-running skips done files."""
     import dataclasses
 
-    from inredit.distill import DistillConfig, distill_files, parse_spec
+    from inredit.fitting.distill import DistillConfig, distill_files, parse_spec
 
     config = DistillConfig()
     if steps is not None:
@@ -340,8 +348,8 @@ def train_editor_command(
     import os
     from contextlib import nullcontext
 
-    from inredit.config import build_dataclass, read_yaml_mapping
-    from inredit.editor.train import TrainConfig, train_editor
+    from inredit.configs import build_dataclass, read_yaml_mapping
+    from inredit.edits.learning.train import TrainConfig, train_editor
 
     main_process = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 reports
     train_config = build_dataclass(TrainConfig, read_yaml_mapping(config, "training config"), config, "top level")
@@ -362,9 +370,9 @@ def evaluate(
     finetune_steps: Annotated[str, typer.Option(help="Comma-separated step counts for the fine-tune baseline.")] = "25,50,100,200,400,800,1600",
 ) -> None:
     """Score editors and baselines (identity, fine-tuning, direct fit) on held-out test pairs."""
-    from inredit.editor.checkpoint import load_editor
-    from inredit.editor.evaluate import evaluate as run_evaluation
-    from inredit.editor.evaluate import finetune_time_to_match
+    from inredit.edits.learning.checkpoint import load_editor
+    from inredit.edits.learning.evaluate import evaluate as run_evaluation
+    from inredit.edits.learning.evaluate import finetune_time_to_match
 
     models = {}
     stems = [path.stem for path in editors]
@@ -387,7 +395,7 @@ def evaluate(
 
 
 def _is_editor_file(path: Path) -> bool:
-    from inredit.editor.checkpoint import EDITOR_FORMAT, read_editor_header
+    from inredit.edits.learning.checkpoint import EDITOR_FORMAT, read_editor_header
 
     try:
         return read_editor_header(path)["format"] == EDITOR_FORMAT
@@ -435,7 +443,7 @@ def ns_edit(
 ) -> None:
     """Edit the geometry of trained inredit-sdf runs in one batched call; writes runs ns-render/ns-viewer load.
     An exact edit that widens the INR (symmetrize, dilate) is distilled back to the run's spec."""
-    from inredit.editor.registry import resolve_editor
+    from inredit.edits.registry import resolve_editor
     from inredit.nerfstudio.edit_runs import edit_runs
 
     if mesh_format not in ("ply", "glb", "obj", "none"):

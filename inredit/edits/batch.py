@@ -8,18 +8,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-
-from inredit.editor.base import Editor
+from inredit.edits.base import Editor
 from inredit.errors import InreditError
-from inredit.fit_meshes import FitJob, fit_meshes
+from inredit.fitting.job import FitJob
+from inredit.fitting.meshes import fit_meshes
 from inredit.geometry.mesh_io import MESH_SUFFIXES, save_mesh
 from inredit.geometry.metrics import iou, mirror_occupancy
-from inredit.geometry.render import image_grid, orbit_cameras, render_sdf_views, save_png
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.torch_backend import sdf_function
 from inredit.inr.weights import INRWeights
-from inredit.render_inr import inr_mesh
-from inredit.shape_metrics import inr_occupancy
+from inredit.render.cameras import orbit_cameras
+from inredit.render.grids import inr_mesh, inr_occupancy
+from inredit.render.images import image_grid, save_png
+from inredit.render.views import render_sdf_views
 
 METRIC_RESOLUTION = 64
 

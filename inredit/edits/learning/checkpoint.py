@@ -13,8 +13,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from inredit.editor.baselines import FlatMLPEditor
-from inredit.editor.dwsnet import DWSNet
+from inredit.edits.learning.baselines import FlatMLPEditor
+from inredit.edits.learning.dwsnet import DWSNet
 from inredit.errors import InreditError
 from inredit.files import atomic_write
 from inredit.inr.spec import INRSpec

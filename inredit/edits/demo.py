@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inredit.edit_inrs import edit_files
-from inredit.editor.registry import available_editors
+from inredit.edits.batch import edit_files
+from inredit.edits.registry import available_editors
 from inredit.geometry import primitives
 from inredit.geometry.mesh_io import load_mesh
 from inredit.geometry.metrics import grid_points, iou
 from inredit.geometry.shapes import MeshShape
 from inredit.inr.io import load_inr
-from inredit.shape_metrics import inr_occupancy
+from inredit.render.grids import inr_occupancy
 
 RESOLUTION = 64
 
@@ -43,6 +43,6 @@ def remove_handle_demo(mug_inr_file: Path, shipped_mug: Path, out_dir: Path) -> 
 
 def symmetrize_demo(inr_file: Path, out_dir: Path) -> dict:
     """The exact symmetrize edit of a fitted shape across x = 0."""
-    from inredit.editor.registry import get_editor
+    from inredit.edits.registry import get_editor
 
     return edit_files([inr_file], get_editor("symmetrize", axis="x"), out_dir)[0]

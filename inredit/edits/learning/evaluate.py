@@ -20,19 +20,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inredit.editor.baselines import finetune
+from inredit.edits.learning.baselines import finetune
 from inredit.errors import InreditError
 from inredit.geometry.edits import handle_region
 from inredit.geometry.families import MugParams
-from inredit.geometry.metrics import chamfer_and_normal_consistency, grid_points, iou, mirror_occupancy
-from inredit.geometry.render import extract_mesh, grid_to_mesh
+from inredit.geometry.metrics import (
+    chamfer_and_normal_consistency,
+    grid_points,
+    iou,
+    mirror_occupancy,
+)
 from inredit.inr.torch_backend import sdf_function
 from inredit.inr.weights import INRWeights
 from inredit.pairs.config import PairConfig
 from inredit.pairs.dataset import PairSplit, load_pairs
 from inredit.pairs.sources import make_source, to_family_frame
-from inredit.shape_metrics import inr_occupancy
-
+from inredit.render.grids import extract_mesh, grid_to_mesh, inr_occupancy
 
 MIN_PAIR_GAP = 0.005  # IoU the direct fit must gain over identity for a pair's own gap closed to mean anything
 FINETUNE_TIMING_REPEATS = 3
