@@ -32,6 +32,7 @@ from inredit.edits.learning.evaluate import (  # noqa: E402
     evaluate,
     finetune_time_to_match,
 )
+from inredit.edits.registry import ZOO  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
 
 EDITS = ("remove-handle", "symmetrize", "dilate")
@@ -49,7 +50,7 @@ RUNS = {"DWSNet": "{edit}", "flat MLP": "{edit}-flat",
 
 def editor_files(edit: str) -> dict[str, Path]:
     candidates = {name: [REPO / "runs" / "editors" / run.format(edit=edit) / "editor.safetensors"] for name, run in RUNS.items()}
-    candidates["DWSNet"].append(REPO / "inredit" / "editor" / "zoo" / f"{edit}.safetensors")
+    candidates["DWSNet"].append(ZOO / f"{edit}.safetensors")
     return {name: next(p for p in paths if p.exists()) for name, paths in candidates.items() if any(p.exists() for p in paths)}
 
 

@@ -27,7 +27,7 @@ from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (be
 
 from inredit.edits.learning.checkpoint import load_editor  # noqa: E402
 from inredit.edits.learning.evaluate import pair_config_of  # noqa: E402
-from inredit.edits.learning.train import read_run_config  # noqa: E402
+from inredit.edits.learning.train_config import read_run_config  # noqa: E402
 from inredit.files import atomic_write_text  # noqa: E402
 from inredit.geometry.metrics import grid_points  # noqa: E402
 from inredit.pairs.dataset import load_pairs  # noqa: E402

@@ -1,7 +1,8 @@
-"""Atomic file writes: an interrupted job never leaves half a file behind."""
+"""File helpers: atomic writes (an interrupted job never leaves half a file behind) and content hashes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -25,3 +26,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(Path(path), lambda tmp: tmp.write_text(text))
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (read in 1 MiB blocks): provenance and cache keys."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -4,21 +4,23 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from inredit.edits.learning.checkpoint import load_editor, save_editor
-from inredit.edits.learning.dwsnet import DWSNet
-from inredit.edits.learning.train import (
-    TrainConfig,
-    change_weights,
-    evaluate_loss,
-    function_loss,
+from inredit.edits.learning.augment import (
     mirror_batch,
     permute_batch,
     random_axis_orders,
     random_reflections,
     random_translations,
-    train_editor,
     translate_batch,
 )
+from inredit.edits.learning.checkpoint import load_editor, save_editor
+from inredit.edits.learning.dwsnet import DWSNet
+from inredit.edits.learning.train import (
+    change_weights,
+    evaluate_loss,
+    function_loss,
+    train_editor,
+)
+from inredit.edits.learning.train_config import TrainConfig
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 from inredit.pairs.builder import build_pairs
@@ -282,7 +284,7 @@ def test_torchrun_two_processes_train_the_same_editor_as_one(tiny_pairs, tmp_pat
 
     import yaml
 
-    from inredit.edits.learning.train import Processes
+    from inredit.edits.learning.processes import Processes
 
     shares = [Processes(rank, 3).share(10) for rank in range(3)]  # each pair in exactly one process
     assert sorted(torch.cat(shares).tolist()) == list(range(10)) and [len(s) for s in shares] == [4, 3, 3]

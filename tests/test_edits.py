@@ -2,11 +2,10 @@ import numpy as np
 import pytest
 
 from inredit.geometry import edits
+from inredit.geometry.compositions import make_composition, sample_composition_params
 from inredit.geometry.families import (
     MugParams,
-    make_composition,
     make_mug,
-    sample_composition_params,
     sample_mug_params,
     sample_vessel_params,
 )

@@ -97,7 +97,7 @@ def test_a_task_that_raises_is_not_retried_and_reports_our_error(local_ray, tmp_
 
 
 def test_bare_ray_flag_means_a_local_instance():
-    from inredit.cli import bare_ray_flag
+    from inredit.cli.app import bare_ray_flag
 
     assert bare_ray_flag(["inredit", "fit", "a.obj", "--out", "o", "--ray"])[-1] == "--ray=local"
     assert bare_ray_flag(["inredit", "fit", "--ray", "--out", "o"])[2] == "--ray=local"

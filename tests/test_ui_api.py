@@ -158,10 +158,10 @@ def test_an_uploaded_editor_file_replaces_the_chosen_edit(app):
     used instead of the dropdown's edit; a file that is not an editor is a one-line message."""
     from inredit_ui.app import EXAMPLE_INRS, editor_card_markdown, uploaded_editor
 
-    import inredit
+    from inredit.edits.registry import ZOO
 
     client, _ = app
-    editor_file = Path(inredit.__file__).parent / "editor" / "zoo" / "dilate.safetensors"
+    editor_file = ZOO / "dilate.safetensors"
     outputs = client.predict([handle_file(EXAMPLE_INRS / "mug.safetensors")], "identity", 1.0, "x", 0.05,
                              handle_file(editor_file), api_name="/edit")
     row = dict(zip(outputs[3]["headers"], outputs[3]["data"][0]))
@@ -190,7 +190,7 @@ def test_combine_tab_is_exact(app):
     assert_union_silhouette(np.asarray(Image.open(render).convert("L")) < 250)
 
     combined, meta = load_inr(next(Path(d) for d in downloads if str(d).endswith(".safetensors")))
-    from inredit.geometry.mesh_io import file_sha256
+    from inredit.files import file_sha256
 
     assert meta["edit"]["name"] == "union"
     assert [i["sha256"] for i in meta["edit"]["inputs"]] == [file_sha256(mug), file_sha256(ring)]  # provenance

@@ -16,7 +16,8 @@ import pytest
 import trimesh
 
 from inredit.edits.learning.evaluate import evaluate
-from inredit.edits.learning.train import TrainConfig, train_editor
+from inredit.edits.learning.train import train_editor
+from inredit.edits.learning.train_config import TrainConfig
 from inredit.edits.registry import resolve_editor
 from inredit.errors import InreditError
 from inredit.inr.io import load_inr

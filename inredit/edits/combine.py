@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 
 from inredit.errors import InreditError
-from inredit.geometry.mesh_io import file_sha256
+from inredit.files import file_sha256
 from inredit.inr import ops
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.spec import INRSpec

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inredit.edits.batch import edit_files
+from inredit.edits.outputs import edit_files
 from inredit.edits.registry import available_editors
 from inredit.geometry import primitives
 from inredit.geometry.mesh_io import load_mesh

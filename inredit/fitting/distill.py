@@ -119,7 +119,7 @@ def distill_files(inputs: list, spec: INRSpec, out_dir, config: DistillConfig = 
     the source, its hash and the agreement (IoU at 64^3 to the source, final fit loss)."""
     from pathlib import Path
 
-    from inredit.geometry.mesh_io import file_sha256
+    from inredit.files import file_sha256
     from inredit.inr.io import load_inr, read_header, save_inr
 
     out_dir = Path(out_dir)

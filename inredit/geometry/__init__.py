@@ -1,1 +1,5 @@
-"""Meshes and SDFs: loading, sampling, procedural shapes, metrics, rendering. Knows nothing of INR weights."""
+"""Meshes and SDFs: loading and normalizing mesh files, procedural shape families and their exact
+edits, SDF sampling, open3d ray casting, shape metrics. Knows nothing of INR weights.
+
+May import only the top-level helpers (`errors`, `files`).
+"""

@@ -15,9 +15,10 @@ import numpy as np
 import trimesh
 
 from inredit.errors import InreditError
-from inredit.files import atomic_write
+from inredit.files import atomic_write, file_sha256
 
-MESH_SUFFIXES = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")
+MESH_SUFFIXES = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")  # what can be read
+MESH_OUTPUT_FORMATS = ("glb", "ply", "obj")  # what edits and renders write
 NORMALIZED_HALF_EXTENT = 0.9  # longest side spans [-0.9, 0.9]: room for the SDF around the shape
 UP_CHOICES = ("auto", "x", "y", "z")
 # Proper rotations taking the file's up axis to +y, the INR frame's up (the families stand on y).
@@ -67,14 +68,6 @@ class Mesh:
                 "rotation": self.rotation.tolist(), "matrix": self.transform.tolist()}
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_mesh(path: str | Path, normalize: bool = True, max_faces: int | None = None, up: str = "y") -> Mesh:
     """Read a mesh file, validate it, and (by default) normalize it into [-0.9, 0.9]^3 with its
     `up` axis (x, y, z, or auto: see `detect_up`) turned onto +y."""
@@ -121,6 +114,13 @@ def as_validated(loaded: object, path: object = None) -> trimesh.Trimesh:
             f"mesh is flat or degenerate (bounding box extents {np.round(extents, 6).tolist()})", path
         )
     return mesh
+
+
+def check_mesh_format(value: object, path: object = None) -> str:
+    """`value` if it is one of `MESH_OUTPUT_FORMATS`, else a one-line error."""
+    if value not in MESH_OUTPUT_FORMATS:
+        raise InreditError(f"unknown mesh format {value!r}: use {', '.join(MESH_OUTPUT_FORMATS)}", path)
+    return str(value)
 
 
 def check_up_axis(value: object, what: str = "up", path: object = None) -> str:

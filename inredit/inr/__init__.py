@@ -1,4 +1,5 @@
-"""INR core: spec, canonical weights, tcnn-ordered encoding, torch/tcnn backends, file IO."""
+"""INR core: spec, canonical weights, tcnn-ordered encoding, torch/tcnn backends, weight-space ops,
+file IO. May import only the top-level helpers (`errors`, `files`)."""
 
 from inredit.inr.io import load_inr, load_inrs, save_inr
 from inredit.inr.spec import DEFAULT_SPEC, INRSpec

@@ -28,7 +28,6 @@ import torch
 
 from inredit.errors import InreditError
 from inredit.files import atomic_write
-from inredit.geometry.mesh_io import file_sha256  # noqa: F401  (re-exported for edit_runs)
 
 GEOMETRY_STATE_FORMAT = "inredit.nerfstudio.geometry/1"
 GEOMETRY_PREFIX = "_model.field.geometry."  # pipeline state_dict keys of the INR weights

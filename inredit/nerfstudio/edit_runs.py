@@ -15,51 +15,30 @@ the edited INR, in world coordinates: nerfstudio's `ns-export marching-cubes` ne
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
 
 from inredit.edits.base import Editor
+from inredit.edits.batch import EditSource, edit_batch, group_by_spec
 from inredit.errors import InreditError
 from inredit.files import atomic_write_text
-from inredit.inr.spec import INRSpec
+from inredit.geometry.mesh_io import check_mesh_format
 from inredit.inr.weights import INRWeights
-from inredit.nerfstudio.checkpoint import (
-    GEOMETRY_STATE_FORMAT,
-    file_sha256,
-    find_checkpoint,
-    geometry_prefix,
-    load_checkpoint,
-    save_checkpoint,
-    to_plain,
-)
+from inredit.nerfstudio.checkpoint import save_checkpoint
+from inredit.nerfstudio.run_geometry import SourceRun, edited_state, open_run
 from inredit.nerfstudio.runs import (
     RunConfig,
     absolute_data_path,
-    check_method,
     load_run_config,
     run_dir_for,
 )
 
 EDIT_RECORD = "inredit_edit.json"
 EDIT_FORMAT = "inredit.ns-edit/1"
-
-
-@dataclass
-class SourceRun:
-    config_path: Path
-    config: RunConfig
-    checkpoint_path: Path
-    step: int
-    state: dict[str, Any]
-    inr: INRWeights  # batch of one
 
 
 @dataclass
@@ -71,78 +50,6 @@ class EditedRun:
     inr: INRWeights
     files: dict[str, Path] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
-
-
-def config_spec(config: RunConfig) -> INRSpec:
-    """The geometry spec an inredit-sdf config asks for (`InreditSDFModelConfig.inr_spec`)."""
-    default = INRSpec()
-    return INRSpec(n_frequencies=int(config.model("geometry_frequencies", default.n_frequencies)),
-                   width=int(config.model("geometry_width", default.width)),
-                   n_hidden_layers=int(config.model("geometry_hidden_layers", default.n_hidden_layers)))
-
-
-def geometry_spec(state: dict[str, Any], config: RunConfig, path: Path) -> INRSpec:
-    """The geometry spec recorded in the checkpoint; it must agree with the run's config."""
-    key = geometry_prefix(state["pipeline"]) + "_extra_state"
-    extra = state["pipeline"].get(key)
-    if not isinstance(extra, dict) or extra.get("format") != GEOMETRY_STATE_FORMAT:
-        raise InreditError(f"checkpoint has no inredit geometry (key '{key}' missing): not an inredit-sdf checkpoint",
-                           path)
-    try:
-        spec = INRSpec.from_dict(extra["spec"])
-    except (InreditError, TypeError, KeyError) as exc:
-        raise InreditError(f"bad geometry spec in checkpoint ({exc})", path) from None
-    try:
-        expected = config_spec(config)
-    except (InreditError, TypeError, ValueError) as exc:
-        raise InreditError(f"bad geometry settings in the run config ({exc})", config.path) from None
-    if expected != spec:
-        raise InreditError(f"checkpoint geometry spec {spec.describe()} differs from the config's "
-                           f"{expected.describe()}", path)
-    return spec
-
-
-def geometry_from_state(state: dict[str, Any], spec: INRSpec, path: Path) -> INRWeights:
-    pipeline = state["pipeline"]
-    prefix = geometry_prefix(pipeline)
-    weights = []
-    for i, shape in enumerate(spec.layer_shapes()):
-        key = f"{prefix}weight_{i}"
-        tensor = pipeline.get(key)
-        if not isinstance(tensor, torch.Tensor):
-            raise InreditError(f"checkpoint lacks the geometry tensor '{key}'", path)
-        if tuple(tensor.shape) != shape:
-            raise InreditError(f"geometry tensor '{key}' has shape {tuple(tensor.shape)}, spec "
-                               f"{spec.describe()} needs {shape}", path)
-        weights.append(tensor.detach().float().unsqueeze(0).clone())
-    inr = INRWeights(spec, weights, names=[str(path)])
-    inr.check_finite(path)
-    return inr
-
-
-def open_run(config_path: str | Path, step: int | None = None) -> SourceRun:
-    """Load and check one run: method, checkpoint, geometry tensors and spec."""
-    config_path = Path(config_path)
-    config = load_run_config(config_path)
-    check_method(config)
-    found_step, ckpt = find_checkpoint(config.checkpoint_dir(), step, config_path)
-    state = load_checkpoint(ckpt)
-    spec = geometry_spec(state, config, ckpt)
-    return SourceRun(config_path, config, ckpt, found_step, state, geometry_from_state(state, spec, ckpt))
-
-
-def edited_state(source: SourceRun, edited: INRWeights, record: dict[str, Any]) -> dict[str, Any]:
-    """The source checkpoint with the geometry weights replaced (same dtype) and the edit recorded."""
-    state = to_plain(source.state)
-    pipeline = state["pipeline"]
-    prefix = geometry_prefix(pipeline)
-    for i, w in enumerate(edited.weights):
-        key = f"{prefix}weight_{i}"
-        pipeline[key] = w[0].detach().to(dtype=pipeline[key].dtype).contiguous().clone()
-    extra = copy.deepcopy(pipeline[prefix + "_extra_state"])
-    extra["edits"] = list(extra.get("edits", [])) + [record]
-    pipeline[prefix + "_extra_state"] = extra
-    return state
 
 
 def _new_run_dirs(sources: Sequence[SourceRun], output_dir: Path) -> list[Path]:
@@ -218,8 +125,8 @@ def edit_runs(
     if not config_paths:
         raise InreditError("no runs given (pass --load-config RUN/config.yml, repeatable)")
     check_canonicalize_policy(canonicalize)  # before any run is read
-    if mesh_format not in (None, "ply", "glb", "obj"):
-        raise InreditError(f"unknown mesh format {mesh_format!r}: use ply, glb or obj")
+    if mesh_format is not None:
+        check_mesh_format(mesh_format)
     output_dir = Path(output_dir).resolve()
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -229,42 +136,22 @@ def edit_runs(
     targets = _new_run_dirs(sources, output_dir)
     timings["load_seconds"] = time.perf_counter() - start
 
-    # one batched editor call per spec (all runs, when they share one)
+    # one batched editor call per spec (all runs, when they share one): the call every front end makes
     start = time.perf_counter()
-    edited: list[INRWeights | None] = [None] * len(sources)
-    distilled: dict[int, dict] = {}
     canonical = [should_canonicalize(source, editor, canonicalize) for source in sources]
     extras: list[dict] = [{"canonicalized": c} for c in canonical]
-    groups: dict[INRSpec, list[int]] = {}
-    for i, source in enumerate(sources):
-        groups.setdefault(source.inr.spec, []).append(i)
-    for indices in groups.values():
-        batch = INRWeights.cat([sources[i].inr for i in indices])
-        refit = [j for j, i in enumerate(indices) if canonical[i]]
-        if refit:
-            from inredit.fitting.distill import canonicalize as canonical_fit
-
-            refitted, ious = canonical_fit(batch.select(torch.tensor(refit)))
-            batch = INRWeights.cat([refitted.select(refit.index(j)) if j in refit else batch.select(j)
-                                    for j in range(len(indices))])
-            for k, j in enumerate(refit):
-                extras[indices[j]]["canonical_iou_to_run_geometry"] = ious[k]
-        out = editor.edit(batch, strength)
-        if out.spec != batch.spec:  # the edit widened it (exact edits, a constant unit): the field keeps its spec
-            out, agreement = distill_back(out, batch)
-            distilled |= {i: {"from_spec": agreement["from_spec"], "iou": agreement["iou"][j]} for j, i in enumerate(indices)}
-        for j, i in enumerate(indices):
-            edited[i] = out.select(j)
+    inrs = _canonical_inputs(sources, canonical, extras)
+    outcomes = edit_batch([EditSource(source.config_path.parent.name, inr, source.checkpoint_path)
+                           for source, inr in zip(sources, inrs)], editor, strength)
+    edited = _distill_widened([o.inr for o in outcomes], inrs, extras)
     timings["edit_seconds"] = time.perf_counter() - start
-    timings["editor_calls"] = len(groups)
+    timings["editor_calls"] = len(group_by_spec(inrs))
 
     start = time.perf_counter()
     results = []
     for i, (source, inr, run_dir) in enumerate(zip(sources, edited, targets)):
-        assert inr is not None
-        extra = extras[i] | ({"distilled_from_spec": distilled[i]["from_spec"],
-                              "distilled_iou_to_exact_edit": distilled[i]["iou"]} if i in distilled else {})
-        results.append(_write_run(source, inr, run_dir, editor, strength, extra))
+        source_sha = outcomes[i].metadata["edit"]["input_sha256"]
+        results.append(_write_run(source, inr, run_dir, editor, strength, source_sha, extras[i]))
     timings["write_seconds"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -272,6 +159,35 @@ def edit_runs(
         _write_extras(result, mesh_format, mesh_resolution, renders, render_resolution)
     timings["extras_seconds"] = time.perf_counter() - start
     return results, timings
+
+
+def _canonical_inputs(sources: Sequence[SourceRun], canonical: list[bool], extras: list[dict]) -> list[INRWeights]:
+    """Each run's geometry, refitted by the fit job where `canonical` says so (one refit per spec)."""
+    inrs = [source.inr for source in sources]
+    todo = [i for i, flag in enumerate(canonical) if flag]
+    if todo:
+        from inredit.fitting.distill import canonicalize as canonical_fit
+
+        for indices in group_by_spec([inrs[i] for i in todo]).values():
+            runs = [todo[k] for k in indices]
+            refitted, ious = canonical_fit(INRWeights.cat([inrs[i] for i in runs]))
+            for k, i in enumerate(runs):
+                inrs[i], extras[i]["canonical_iou_to_run_geometry"] = refitted.select(k), ious[k]
+    return inrs
+
+
+def _distill_widened(edited: list[INRWeights], inputs: list[INRWeights], extras: list[dict]) -> list[INRWeights]:
+    """Edits that widened the INR (exact edits add a constant unit) refitted at the run's spec: the
+    field keeps its spec. The refit's agreement with the exact edit goes into `extras`."""
+    edited = list(edited)
+    widened = [i for i, (out, inr) in enumerate(zip(edited, inputs)) if out.spec != inr.spec]
+    for indices in group_by_spec([inputs[i] for i in widened]).values():
+        runs = [widened[k] for k in indices]
+        out, agreement = distill_back(INRWeights.cat([edited[i] for i in runs]), INRWeights.cat([inputs[i] for i in runs]))
+        for k, i in enumerate(runs):
+            edited[i] = out.select(k)
+            extras[i] |= {"distilled_from_spec": agreement["from_spec"], "distilled_iou_to_exact_edit": agreement["iou"][k]}
+    return edited
 
 
 def distill_back(edited: INRWeights, original: INRWeights) -> tuple[INRWeights, dict]:
@@ -284,8 +200,7 @@ def distill_back(edited: INRWeights, original: INRWeights) -> tuple[INRWeights, 
 
 
 def _write_run(source: SourceRun, inr: INRWeights, run_dir: Path, editor: Editor, strength: float,
-               metrics: dict | None = None) -> EditedRun:
-    source_sha = file_sha256(source.checkpoint_path)
+               source_sha: str, metrics: dict | None = None) -> EditedRun:
     record = {"edit": editor.name, "strength": float(strength), "by": "inredit ns-edit",
               "source_config": str(source.config_path.resolve()), "source_checkpoint_sha256": source_sha}
     state = edited_state(source, inr, record)
@@ -334,26 +249,29 @@ def _write_extras(result: EditedRun, mesh_format: str | None, mesh_resolution: i
     if mesh_format is None and not renders:
         return  # (their imports alone cost seconds: trimesh, open3d)
     from inredit.edits.batch import edit_metrics
+    from inredit.edits.outputs import grid_values_and_metrics
     from inredit.geometry.mesh_io import save_mesh
     from inredit.inr.torch_backend import sdf_function
     from inredit.render.cameras import orbit_cameras
-    from inredit.render.grids import inr_mesh
+    from inredit.render.grids import grid_to_mesh
     from inredit.render.images import image_grid, save_png
     from inredit.render.views import render_sdf_views
 
     before, after = result.source.inr, result.inr
-    if mesh_format is not None:
+    if mesh_format is not None:  # the mesh grid's values give the metrics too (one evaluation)
+        values, metrics = grid_values_and_metrics(before, after, mesh_resolution)
         try:
-            mesh = _to_world(inr_mesh(after, mesh_resolution), result.source.config)
+            mesh = _to_world(grid_to_mesh(values), result.source.config)
             result.files["mesh"] = save_mesh(mesh, result.run_dir / f"edited_geometry.{mesh_format}")
         except InreditError as exc:  # e.g. an edit that empties the cube: report, keep the run
             result.metrics["mesh_error"] = str(exc)  # type: ignore[assignment]
+    else:
+        metrics = edit_metrics(before, after)[0]
     if renders:
         cameras = orbit_cameras(4)
         grid = image_grid([render_sdf_views(sdf_function(before), cameras, render_resolution),
                            render_sdf_views(sdf_function(after), cameras, render_resolution)])
         result.files["renders"] = save_png(grid, result.run_dir / "before_after.png")
-    metrics = edit_metrics(before, after)[0]
     result.metrics.update({k: metrics[k] for k in ("volume_before", "volume_after", "volume_change", "iou_before_after")})
     record_path = result.run_dir / EDIT_RECORD
     record = json.loads(record_path.read_text())

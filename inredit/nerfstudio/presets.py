@@ -7,25 +7,26 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import yaml
+from inredit.configs import load_dataclass
 
-from inredit.errors import InreditError
+
+@dataclass
+class NsTrainPreset:
+    method: str  # e.g. inredit-sdf
+    args: dict[str, Any] | None = None  # ns-train options without their leading --
 
 
 def ns_train_args(path: str | Path) -> tuple[str, list[str]]:
     """(method, ["--key", "value", ...]) from a preset file."""
-    path = Path(path)
-    if not path.exists():
-        raise InreditError("file not found", path)
-    data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict) or not isinstance(data.get("method"), str) or not isinstance(data.get("args", {}), dict):
-        raise InreditError("a preset is a mapping with 'method' (str) and 'args' (mapping)", path)
+    preset = load_dataclass(NsTrainPreset, path, "preset")
     args: list[str] = []
-    for key, value in (data.get("args") or {}).items():
+    for key, value in (preset.args or {}).items():
         args += [f"--{key}", str(value)]
-    return data["method"], args
+    return preset.method, args
 
 
 if __name__ == "__main__":

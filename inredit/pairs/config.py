@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inredit.configs import build_dataclass, read_yaml_mapping
+from inredit.configs import load_dataclass
 from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 
@@ -89,7 +89,7 @@ class PairConfig:
 def mesh_pairs_config(pairs_csv: str | Path, edit: str, base: PairConfig | None = None) -> PairConfig:
     """The config of a dataset built from a user's pairs CSV: the fit settings of `base` (a pair
     config file, or the defaults), one pair per CSV row."""
-    from inredit.geometry.mesh_io import file_sha256
+    from inredit.files import file_sha256
     from inredit.pairs.user_meshes import read_pairs_csv
 
     pairs_csv = Path(pairs_csv).resolve()
@@ -103,12 +103,4 @@ def mesh_pairs_config(pairs_csv: str | Path, edit: str, base: PairConfig | None 
 
 
 def load_pair_config(path: str | Path) -> PairConfig:
-    path = Path(path)
-    data = read_yaml_mapping(path, "pair config")
-    spec = build_dataclass(INRSpec, data.pop("spec", None), path, "spec")
-    if "splits" in data:
-        data["splits"] = tuple(data["splits"])
-    try:
-        return build_dataclass(PairConfig, data | {"spec": spec}, path, "top level")
-    except (TypeError, ValueError) as exc:
-        raise InreditError(str(exc), path) from None
+    return load_dataclass(PairConfig, path, "pair config")

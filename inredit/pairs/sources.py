@@ -13,14 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from inredit.geometry import edits
-from inredit.geometry.families import (
+from inredit.geometry.compositions import (
     CompositionParams,
     make_composition,
-    make_mug,
     sample_composition_params,
-    sample_mug_params,
-    sample_vessel_params,
 )
+from inredit.geometry.families import make_mug, sample_mug_params, sample_vessel_params
 from inredit.geometry.mesh_io import from_trimesh
 from inredit.geometry.shapes import MeshShape, OffsetShape
 from inredit.pairs.config import PairConfig

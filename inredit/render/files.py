@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from inredit.geometry.mesh_io import save_mesh
+from inredit.geometry.mesh_io import check_mesh_format, save_mesh
 from inredit.inr.io import load_inr
 from inredit.inr.torch_backend import sdf_function
 from inredit.inr.weights import INRWeights
@@ -39,6 +39,8 @@ def render_inr_files(
 ) -> list[Path]:
     """Write `OUT/<name>.png` (and `OUT/<name>.<mesh_format>`) for each INR file."""
     out_dir = Path(out_dir)
+    if mesh_format is not None:
+        check_mesh_format(mesh_format)
     loaded = [(Path(p), load_inr(p)[0]) for p in paths]  # validate all before writing anything
     written = []
     for path, inr in loaded:

@@ -1,5 +1,6 @@
-"""SDFs and INRs on grids over [-1, 1]^3: values for marching cubes (corner grid) and occupancy
-for metrics (cell-centre grid, `geometry.metrics.grid_points`)."""
+"""SDFs and INRs on grids over [-1, 1]^3: values for marching cubes (corner grid, `sdf_grid`; a
+symmetric subgrid of it serves an edit's metrics from the same evaluation) and occupancy for fit
+metrics (cell-centre grid, `geometry.metrics.grid_points`)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,29 @@ from inredit.render.views import SDF
 IOU_RESOLUTION = 128  # the metric grid of fits and edits
 
 
-@torch.no_grad()
 def sdf_grid(sdf: SDF, resolution: int = 192, chunk: int = 262144) -> np.ndarray:
     """SDF values on a `resolution^3` grid spanning [-1, 1]^3 corners included (`[x, y, z]` order)."""
-    axis = torch.linspace(-1, 1, resolution)
+    return sdf_on_axis(sdf, torch.linspace(-1, 1, resolution), chunk)
+
+
+@torch.no_grad()
+def sdf_on_axis(sdf: SDF, axis: torch.Tensor, chunk: int = 262144) -> np.ndarray:
+    """SDF values on the grid `axis x axis x axis` (`[x, y, z]` order, x slowest)."""
     points = torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
     values = torch.cat([sdf(points[i : i + chunk]).float() for i in range(0, len(points), chunk)])
-    return values.reshape(resolution, resolution, resolution).numpy()
+    return values.reshape(len(axis), len(axis), len(axis)).numpy()
+
+
+def symmetric_subgrid(resolution: int, target: int) -> slice:
+    """Every s-th index of a corner grid (s the largest stride up to `resolution // target`) placed so
+    the subgrid stays symmetric about 0: metrics on it (mirror symmetry too) need no second grid.
+    192 -> indices 1, 4, ..., 190 (64 points); a resolution with no symmetric stride keeps every index."""
+    for stride in range(max(resolution // target, 1), 0, -1):
+        count = resolution // stride
+        spare = resolution - 1 - stride * (count - 1)
+        if spare % 2 == 0:
+            return slice(spare // 2, spare // 2 + stride * count, stride)
+    raise AssertionError("unreachable: stride 1 is always symmetric")
 
 
 def grid_to_mesh(values: np.ndarray, level: float = 0.0) -> trimesh.Trimesh:

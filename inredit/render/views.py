@@ -66,12 +66,19 @@ def sdf_normals(sdf: SDF, points: torch.Tensor, step: float = 2e-3) -> torch.Ten
     return torch.nn.functional.normalize(gradient, dim=-1)
 
 
+def lambert_light(normals: np.ndarray, directions: np.ndarray, ambient: float = AMBIENT,
+                  headlight: float = HEADLIGHT, skylight: float = SKYLIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """Light at each ray's hit (ambient + a light at the camera + a light from above) for unit
+    `directions`, and the hit normals turned towards the camera (the side it sees is shaded)."""
+    facing = -(normals * directions).sum(-1)
+    normals = np.where(facing[:, None] < 0, -normals, normals)
+    return ambient + headlight * np.abs(facing) + skylight * np.clip(normals[:, 1], 0, None), normals
+
+
 def shade(hit: np.ndarray, normals: np.ndarray, directions: np.ndarray, resolution: int,
           color: np.ndarray = BASE_COLOR) -> np.ndarray:
     """Lambert shading (head light + sky light) on a white background -> `(R, R, 3)` uint8."""
-    facing = -(normals * directions).sum(-1)
-    normals = np.where(facing[:, None] < 0, -normals, normals)  # shade the side the camera sees
-    light = AMBIENT + HEADLIGHT * np.abs(facing) + SKYLIGHT * np.clip(normals[:, 1], 0, None)
+    light, _ = lambert_light(normals, directions)
     rgb = np.where(hit[:, None], np.clip(color[None] * light[:, None], 0, 1), BACKGROUND[None])
     return (rgb.reshape(resolution, resolution, 3) * 255 + 0.5).astype(np.uint8)
 

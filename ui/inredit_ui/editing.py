@@ -14,14 +14,13 @@ import numpy as np
 from PIL import Image
 
 from inredit.edits.base import Editor
-from inredit.edits.batch import edit_metrics  # the same numbers `inredit edit` prints
+from inredit.edits.batch import EditSource, edit_batch, edit_metrics
 from inredit.inr.io import load_inr, save_inr
-from inredit.inr.weights import INRWeights
 from inredit.render.images import image_grid, save_png
 from inredit_ui.bundle import named_copy, write_zip
 from inredit_ui.limits import Limits
 from inredit_ui.preview import PreviewSettings, cached_preview
-from inredit_ui.workspace import Workspace, file_digest
+from inredit_ui.workspace import Workspace
 
 Progress = Callable[[float, str], None]
 
@@ -60,28 +59,24 @@ def edit_uploads(
 ) -> list[EditedShape]:
     limits.check_files(paths, limits.max_inrs, "INR files")
     progress(0.0, "loading INRs")
-    loaded = [(path, *load_inr(path)) for path in paths]  # every file is checked before any work
-    for path, inr, _ in loaded:
-        editor.check_spec(inr, path)
+    loaded = [(path, *load_inr(path)) for path in paths]  # every file is read and checked before any work
 
     progress(0.1, f"editing ({editor.name})")
-    edited: list[INRWeights | None] = [None] * len(loaded)
-    metrics: list[dict | None] = [None] * len(loaded)
-    for indices in _by_spec([inr for _, inr, _ in loaded]).values():
-        batch = INRWeights.cat([loaded[i][1] for i in indices])
-        result = editor.edit(batch, strength)  # one batched call per spec
-        for j, (i, row) in enumerate(zip(indices, edit_metrics(batch, result))):
-            edited[i], metrics[i] = result.select(j), row
+    names = unique_names(paths)
+    outcomes = edit_batch([EditSource(name, inr, path, meta) for name, (path, inr, meta) in zip(names, loaded)],
+                          editor, strength)  # one batched call per spec, as `inredit edit` and ns-edit
+    metrics = [row for o in outcomes for row in edit_metrics(o.source.inr, o.inr)]
 
     out_dir = workspace.new_request_dir("edit")
     shapes = []
-    for k, ((path, inr, meta), name) in enumerate(zip(loaded, unique_names(paths))):
-        progress(0.2 + 0.8 * k / len(loaded), f"rendering {name}")
+    for k, outcome in enumerate(outcomes):
+        name, path, inr = outcome.source.name, outcome.source.path, outcome.source.inr
+        progress(0.2 + 0.8 * k / len(outcomes), f"rendering {name}")
         stem = f"{name}_{editor.name}"  # the names `inredit edit` writes
-        target = save_inr(out_dir / f"{stem}.safetensors", edited[k],
-                          _edit_metadata(meta, path, editor, strength, metrics[k]))
+        metadata = outcome.metadata | {"metrics": {key: round(v, 6) for key, v in metrics[k].items()}}
+        target = save_inr(out_dir / f"{stem}.safetensors", outcome.inr, metadata)
         before = cached_preview(workspace, path, inr, settings, "png")
-        after = cached_preview(workspace, target, edited[k], settings, "png")
+        after = cached_preview(workspace, target, outcome.inr, settings, "png")
         comparison = save_png(image_grid([[read_rgb(before)], [read_rgb(after)]]), out_dir / f"{stem}_before_after.png")
         shapes.append(EditedShape(name, path, target, before, after, comparison, metrics[k]))
     return shapes
@@ -102,28 +97,6 @@ def add_meshes(shapes: list[EditedShape], workspace: Workspace, settings: Previe
             if path is not None:
                 members[path.name] = path
     return write_zip(shapes[0].inr_path.parent / "edited_inrs.zip", members)
-
-
-def _by_spec(inrs: list[INRWeights]) -> dict:
-    groups: dict = {}
-    for i, inr in enumerate(inrs):
-        groups.setdefault(inr.spec, []).append(i)
-    return groups
-
-
-def _edit_metadata(meta: dict, source: Path, editor: Editor, strength: float, metrics: dict) -> dict:
-    """The source's provenance plus the edit, keyed like `inredit edit` (the fit metrics no longer apply)."""
-    result = {k: v for k, v in meta.items() if k != "metrics"}
-    result["edit"] = {
-        "name": editor.name,
-        "strength": strength,
-        "input": source.name,
-        "input_sha256": file_digest(source),
-        "input_metrics": meta.get("metrics", {}),
-        "editor": getattr(editor, "card", {}),
-    }
-    result["metrics"] = {k: round(v, 6) for k, v in metrics.items()}
-    return result
 
 
 def read_rgb(path: Path) -> np.ndarray:

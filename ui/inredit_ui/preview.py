@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inredit.errors import InreditError
+from inredit.files import file_sha256
 from inredit.geometry.mesh_io import save_mesh
 from inredit.inr.weights import INRWeights
 from inredit.render.files import render_inr
 from inredit.render.grids import inr_mesh
 from inredit.render.images import save_png
-from inredit_ui.workspace import Workspace, file_digest
+from inredit_ui.workspace import Workspace
 
 MAX_VIEWER_FACES = 250_000  # a browser viewer (often software GL) stalls on bigger meshes
 
@@ -54,7 +55,7 @@ def cached_preview(
     workspace: Workspace, inr_file: Path, inr: INRWeights, settings: PreviewSettings, kind: str
 ) -> Path | None:
     """`kind` "png" (render) or "glb" (mesh) of the INR stored in `inr_file`, made once per content."""
-    key = f"{file_digest(inr_file)[:24]}-{settings.key(kind)}"
+    key = f"{file_sha256(inr_file)[:24]}-{settings.key(kind)}"
     target = workspace.cached(key, f".{kind}")
     if target.exists():
         return target

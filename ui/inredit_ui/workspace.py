@@ -6,7 +6,6 @@ only needed while a request runs (and as the render cache); old ones are deleted
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 import time
@@ -47,11 +46,3 @@ class Workspace:
     def cached(self, key: str, suffix: str) -> Path:
         """Path of a cache entry (may not exist yet); keys are content hashes."""
         return self.cache / f"{key}{suffix}"
-
-
-def file_digest(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -11,19 +11,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from inredit.edits.learning.layers import WeightSpaceLayer
 
-class EmbeddedDWSLayer(nn.Module):
+
+class EmbeddedDWSLayer(WeightSpaceLayer):
     """Neuron and global features pass through one `c_out`-wide embedding: mixing along the fixed
     axes has rank <= c_out (32 of 768 for the first matrix at 16 channels)."""
 
     def __init__(self, layer_shapes: list[tuple[int, int]], c_in: int, c_out: int) -> None:
-        super().__init__()
-        if len(layer_shapes) < 2:
-            raise ValueError("a DWS layer needs at least one hidden layer (two weight matrices)")
-        self.shapes = [tuple(s) for s in layer_shapes]
-        self.c_in, self.c_out = c_in, c_out
-        n = len(self.shapes)
-        d_in, d_out = self.shapes[0][1], self.shapes[-1][0]
+        super().__init__(layer_shapes, c_in, c_out)
+        n, d_in, d_out = self.n, self.d_in, self.d_out
         self.pointwise = nn.ModuleList(nn.Linear(c_in, c_out) for _ in range(n))
         # neuron feature size of hidden layer h (0-based, h = 0..n-2): from W_h rows and W_{h+1} columns
         feature_sizes = [c_in * (d_in if h == 0 else 1) + c_in * (d_out if h + 1 == n - 1 else 1) for h in range(n - 1)]

@@ -59,15 +59,24 @@ def _linear(features: int, out: int) -> nn.Linear:
     return nn.Linear(features, out, bias=False)  # the self block carries the bias
 
 
-class DWSLayer(nn.Module):
+class WeightSpaceLayer(nn.Module):
+    """What every DWS layer knows of the weight space: the matrices' shapes, n of them, the fixed
+    sizes d_0 (`d_in`) and d_n (`d_out`), and its channels."""
+
     def __init__(self, layer_shapes: list[tuple[int, int]], c_in: int, c_out: int) -> None:
         super().__init__()
         if len(layer_shapes) < 2:
             raise ValueError("a DWS layer needs at least one hidden layer (two weight matrices)")
         self.shapes = [tuple(s) for s in layer_shapes]
         self.c_in, self.c_out = c_in, c_out
-        n = self.n = len(self.shapes)
+        self.n = len(self.shapes)
         self.d_in, self.d_out = self.shapes[0][1], self.shapes[-1][0]
+
+
+class DWSLayer(WeightSpaceLayer):
+    def __init__(self, layer_shapes: list[tuple[int, int]], c_in: int, c_out: int) -> None:
+        super().__init__(layer_shapes, c_in, c_out)
+        n = self.n
         last = n - 1
         # self: full map along the fixed axis of the first / last matrix, channel mix elsewhere
         self.self_maps = nn.ModuleList(

@@ -13,125 +13,37 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from inredit.edits.learning.augment import (
+    mirror_batch,
+    permute_batch,
+    random_axis_orders,
+    random_permutations,
+    random_reflections,
+    random_translations,
+    translate_batch,
+)
 from inredit.edits.learning.baselines import FlatMLPEditor
 from inredit.edits.learning.checkpoint import save_editor
 from inredit.edits.learning.dwsnet import DWSNet
+from inredit.edits.learning.processes import join_processes
+from inredit.edits.learning.train_config import (
+    TrainConfig,
+    config_as_json,
+    read_run_config,
+)
 from inredit.errors import InreditError
 from inredit.files import atomic_write, atomic_write_text
 from inredit.fitting.optimize import truncated_l1
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights
 from inredit.pairs.dataset import PairSplit, load_pairs, load_train_with_refits
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    data: str = "data/pairs/remove-handle"
-    # refits of `data` (pair config `refit: k`: the same shapes fitted again) whose train splits join it
-    refit_data: tuple[str, ...] = ()
-    edit: str = "remove-handle"
-    model: str = "dwsnet"  # or "flat-mlp" (baseline)
-    channels: int = 16  # dwsnet
-    hidden: int = 256  # flat-mlp
-    n_layers: int = 4
-    normalize: bool = True
-    gamma_init: float = 0.1
-    layer: str = "full"  # dwsnet: "full" (full-rank fixed axes) or "embedded" (the first, low-rank layer)
-    output_init: str = "small"  # dwsnet: "small" or "zero-all" (the old saddle; ablation only)
-    epochs: int = 40
-    batch_size: int = 32
-    points_per_pair: int = 1024  # of the stored target samples, per step
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    warmup_steps: int = 100
-    grad_clip: float = 1.0
-    weight_loss: float = 0.0
-    augment_permutations: bool = True
-    # axes (0=x, 1=y, 2=z) whose mirroring commutes with the edit, flipped at random per pair:
-    # symmetrize(mirror_y(S)) = mirror_y(symmetrize(S)); [] turns it off
-    augment_reflections: tuple[int, ...] = ()
-    # axes along which moving the shape commutes with the edit (symmetrize across x = 0: y and z),
-    # moved per pair by up to +-translation_range, exact in weight space; [] turns it off
-    augment_translations: tuple[int, ...] = ()
-    translation_range: float = 0.1
-    # axes whose exchange commutes with the edit, shuffled at random per pair (dilate: all three;
-    # remove-handle with y up: x and z); with augment_reflections on the same axes, every rotation
-    # and mirroring of the cube that keeps the other axes; [] turns it off
-    augment_axis_swaps: tuple[int, ...] = ()
-    # samples where the edit changes the SDF weigh 1 + changed_weight in the loss (see change_weights)
-    changed_weight: float = 0.0
-    # dwsnet: axes whose mirror image of the input INR is an extra input channel (see DWSNet)
-    mirror_inputs: tuple[int, ...] = ()
-    iterations: int = 1  # dwsnet: residual steps per edit (see DWSNet)
-    constant_unit: bool = False  # dwsnet: one more hidden neuron that outputs 1 (a bias path; see DWSNet)
-    truncation: float = 0.1
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("augment_reflections", "augment_translations", "augment_axis_swaps", "mirror_inputs"):
-            axes = getattr(self, name)
-            if any(axis not in (0, 1, 2) for axis in axes):
-                raise ValueError(f"{name} takes axes 0, 1, 2 (x, y, z), got {list(axes)}")
-        if not 0 < self.translation_range <= 0.5:
-            raise ValueError(f"translation_range must be in (0, 0.5] (the unit box is 2 wide), got {self.translation_range}")
-        if self.constant_unit and self.weight_loss > 0:
-            raise ValueError("weight_loss compares weights with the target's; with constant_unit the edited INR is wider")
-        if len(self.augment_axis_swaps) == 1:
-            raise ValueError(f"augment_axis_swaps needs two or more axes to shuffle, got {list(self.augment_axis_swaps)}")
-
-    def lr_at(self, step: int, total: int) -> float:
-        if step < self.warmup_steps:
-            return self.lr * (step + 1) / self.warmup_steps
-        progress = (step - self.warmup_steps) / max(1, total - self.warmup_steps)
-        return 0.5 * self.lr * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-
-@dataclass(frozen=True)
-class Processes:
-    """This process's place in a torchrun job (rank 0 of 1 without torchrun)."""
-
-    rank: int = 0
-    world: int = 1
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    def barrier(self) -> None:
-        if self.world > 1:
-            torch.distributed.barrier()
-
-    def share(self, batch: int) -> torch.Tensor:
-        """This process's rows of a global batch: rank, rank + N, ... (the shares partition it)."""
-        return torch.arange(batch)[self.rank::self.world]
-
-    def mean(self, value: float) -> float:
-        """The mean of a number over all processes (e.g. a loss of each one's share of a batch)."""
-        if self.world == 1:
-            return value
-        tensor = torch.tensor([value], dtype=torch.float64)
-        torch.distributed.all_reduce(tensor)
-        return float(tensor) / self.world
-
-
-def join_processes() -> Processes:
-    """Under torchrun (WORLD_SIZE > 1): join the process group, gloo on CPU, nccl with CUDA."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return Processes()
-    if not torch.distributed.is_initialized():
-        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return Processes(torch.distributed.get_rank(), torch.distributed.get_world_size())
 
 
 def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
@@ -142,59 +54,6 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
     return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init,
                   output_init=config.output_init, mirror_inputs=config.mirror_inputs, iterations=config.iterations,
                   layer=config.layer, constant_unit=config.constant_unit)
-
-
-def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:
-    return [torch.randperm(inr.spec.width, generator=generator) for _ in range(inr.spec.n_hidden_layers)]
-
-
-def random_reflections(batch: int, dims: int, axes: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
-    """`(batch, dims)` signs: -1 with probability 1/2 on each of `axes`, +1 elsewhere."""
-    flip = torch.zeros(batch, dims, dtype=torch.bool)
-    flip[:, list(axes)] = torch.rand(batch, len(axes), generator=generator) < 0.5
-    return 1.0 - 2.0 * flip.float()
-
-
-def mirror_batch(original: INRWeights, target: INRWeights, points: torch.Tensor, signs: torch.Tensor):
-    """Mirror pairs and their `(B, N, d)` target sample points by per-pair axis `signs` `(B, d)`.
-
-    The mirrored target is x -> target(s x), so its SDF at s p is the stored SDF at p.
-    """
-    return original.reflect_inputs(signs), target.reflect_inputs(signs), points * signs[:, None, :]
-
-
-def random_axis_orders(batch: int, dims: int, axes: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
-    """`(batch, dims)` permutations of 0..dims-1 that shuffle `axes` among themselves at random."""
-    perms = torch.arange(dims).repeat(batch, 1)
-    axes_t = torch.tensor(axes)
-    shuffled = torch.stack([torch.randperm(len(axes), generator=generator) for _ in range(batch)])
-    perms[:, axes_t] = axes_t[shuffled]
-    return perms
-
-
-def permute_batch(original: INRWeights, target: INRWeights, points: torch.Tensor, perms: torch.Tensor):
-    """Exchange coordinate axes of pairs and their `(B, N, d)` target sample points by per-pair `perms`.
-
-    The permuted target reads x[d] where the stored one read x[perms[d]], so its SDF at p[perms] is
-    the stored SDF at p.
-    """
-    return original.permute_inputs(perms), target.permute_inputs(perms), torch.gather(
-        points, 2, perms[:, None, :].expand(-1, points.shape[1], -1))
-
-
-def random_translations(batch: int, dims: int, axes: tuple[int, ...], max_offset: float, generator: torch.Generator) -> torch.Tensor:
-    """`(batch, dims)` offsets, uniform in [-max_offset, max_offset] on `axes`, 0 elsewhere."""
-    offsets = torch.zeros(batch, dims)
-    offsets[:, list(axes)] = (torch.rand(batch, len(axes), generator=generator) * 2 - 1) * max_offset
-    return offsets
-
-
-def translate_batch(original: INRWeights, target: INRWeights, points: torch.Tensor, offsets: torch.Tensor):
-    """Move pairs and their `(B, N, d)` target sample points by per-pair `offsets` `(B, d)`.
-
-    The moved target is x -> target(x - t), so its SDF at p + t is the stored SDF at p.
-    """
-    return original.translate_inputs(offsets), target.translate_inputs(offsets), points + offsets[:, None, :]
 
 
 def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float,
@@ -252,16 +111,6 @@ def _load_state(path: Path, model: DWSNet, optimizer: torch.optim.Optimizer) -> 
             state.setdefault(int(index), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
     return meta["state"]
-
-
-def config_as_json(config: TrainConfig) -> dict:
-    """The config as stored in train_config.json (tuples become lists)."""
-    return json.loads(json.dumps(dataclasses.asdict(config)))
-
-
-def read_run_config(out_dir: Path) -> dict:
-    """A run's train_config.json over today's defaults: runs saved before an option existed lack its key."""
-    return config_as_json(TrainConfig()) | json.loads((Path(out_dir) / "train_config.json").read_text())
 
 
 def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable[[str, int, int], None] | None = None,

@@ -1,0 +1,5 @@
+"""`python -m inredit.cli ...` (how torchrun and the pair workers start it)."""
+
+from inredit.cli import main
+
+main()
