@@ -9,7 +9,7 @@ import trimesh
 
 from inredit.errors import InreditError
 from inredit.fitting.job import FitJob
-from inredit.fitting.meshes import FitWarning, fit_meshes
+from inredit.fitting.meshes import DEAD_ZONE_RETRIES, RETRY_SEED_STRIDE, FitWarning, fit_meshes
 from inredit.fitting.optimize import (
     FitConfig,
     dead_inside_share,
@@ -82,6 +82,26 @@ def test_a_fit_with_dead_zones_warns(tmp_path):
     with pytest.warns(FitWarning, match="exactly 0 at 100.0 % of the inside samples"):
         record = fit_meshes(path, tmp_path / "out", job, init=zero_output)[0]
     assert record.metrics["dead_inside_samples"] == 1.0
+    assert record.metrics["fit_attempts"] == 1 + DEAD_ZONE_RETRIES  # refitted from other samples first
+
+
+def test_a_shape_left_with_dead_zones_is_refitted_and_the_better_fit_kept(tmp_path, monkeypatch):
+    import inredit.fitting.meshes as meshes_module
+
+    calls = []
+
+    def first_fit_dead(inr, points, sdf):  # the first fit of shape 1 has dead zones, its refit none
+        calls.append(inr.batch_size)
+        return np.array([0.0, 0.3]) if len(calls) == 1 else np.zeros(inr.batch_size)
+
+    monkeypatch.setattr(meshes_module, "dead_inside_share", first_fit_dead)
+    job = dataclasses.replace(small_job(), fit=FitConfig(steps=20, points_per_step=64))
+    records = fit_meshes(mesh_files(tmp_path, 2), tmp_path / "out", job)
+    assert calls == [2, 1]  # one refit, of the one shape that needed it
+    assert [r.metrics["fit_attempts"] for r in records] == [1, 2]
+    assert [r.metrics["dead_inside_samples"] for r in records] == [0.0, 0.0]
+    seeds = [load_inr(r.path)[1]["fit"]["config"]["seed"] for r in records]
+    assert seeds == [job.fit.seed, job.fit.seed + RETRY_SEED_STRIDE]  # recorded: a re-run gives the same INR
 
 
 def small_job(**kw):

@@ -153,6 +153,20 @@ def test_a_file_with_another_up_axis_normalizes_like_the_y_up_file(up, tmp_path)
     assert load_mesh(tmp_path / f"{up}.ply", up="y").up == "y"  # explicit y keeps the file's frame
 
 
+def test_a_z_up_binary_copy_of_a_text_file_loads_bit_identical(tmp_path):
+    """An OBJ (decimal text, float64) and a z-up binary PLY copy of it (float32, as STL, GLB and
+    binary PLY store) are the same object: both load to the same vertices and faces, bit for bit,
+    so they give the same samples, INR and edit (the cast and the axis permutation are exact)."""
+    _standing_mug().export(tmp_path / "y.obj")
+    turned = trimesh.load(tmp_path / "y.obj", force="mesh")
+    turned.apply_transform(np.block([[UP_ROTATIONS["z"].T, np.zeros((3, 1))], [np.zeros((1, 3)), np.ones((1, 1))]]))
+    turned.export(tmp_path / "z.ply")  # binary PLY: float32 vertices
+    y, z = load_mesh(tmp_path / "y.obj", up="auto"), load_mesh(tmp_path / "z.ply", up="auto")
+    assert (y.up, z.up) == ("y", "z")
+    assert np.array_equal(y.mesh.faces, z.mesh.faces)
+    assert np.array_equal(y.mesh.vertices, z.mesh.vertices)
+
+
 def test_detect_up_keeps_shapes_without_a_flat_base():
     assert detect_up(trimesh.creation.icosphere()) == "y"
     assert detect_up(trimesh.creation.box((1.0, 1.0, 1.0))) == "y"  # a tie: y wins

@@ -7,6 +7,7 @@ with the same spec and source hash, so an interrupted job loses at most the batc
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -27,7 +28,9 @@ from inredit.inr.io import read_header, save_inr
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
 
-DEAD_INSIDE_WARNING = 0.005  # warn when the fit is exactly 0 at more than 0.5 % of the inside samples
+DEAD_INSIDE_WARNING = 0.005  # refit, then warn, when the fit is exactly 0 at more than 0.5 % of the inside samples
+DEAD_ZONE_RETRIES = 2  # refits of a shape left with dead zones, each from other samples and minibatch order
+RETRY_SEED_STRIDE = 7919  # seed of refit k: the job's seed + k * this (seeded: a re-run gives the same INR)
 
 
 class FitWarning(UserWarning):
@@ -99,36 +102,70 @@ def fit_meshes(
     for start in range(0, len(todo), job.batch_size):
         batch = todo[start : start + job.batch_size]
         t0 = time.perf_counter()
-        samples = [sample_sdf(item, job.sampling, seed=job.fit.seed) for item in batch]
-        points, sdf = stack_samples([s.points for s in samples], [s.sdf for s in samples])
 
-        def step_callback(step: int, offset=done_steps) -> None:
+        def step_callback(step: int, offset=done_steps, n=len(batch)) -> None:
             if on_progress is not None:
-                on_progress(f"fitting {len(batch)} shape(s)", offset + step + 1, total_steps)
+                on_progress(f"fitting {n} shape(s)", offset + step + 1, total_steps)
 
-        result = fit_batch(
-            points.to(job.device), sdf.to(job.device), job.spec, job.fit, init=init, on_step=step_callback
-        )
+        attempts = [_fit_group(batch, list(range(len(batch))), job, job.fit.seed, init, step_callback)]
         done_steps += job.fit.steps
+        best = [(0, i) for i in range(len(batch))]  # (attempt, index in that attempt) of each shape
+        for retry in range(1, DEAD_ZONE_RETRIES + 1):
+            dead = [attempts[a].dead[i] for a, i in best]
+            again = [k for k in range(len(batch)) if dead[k] > DEAD_INSIDE_WARNING]
+            if not again:
+                break
+
+            def retry_callback(step: int, n=len(again)) -> None:
+                if on_progress is not None:
+                    on_progress(f"refitting {n} shape(s) with dead zones", step + 1, job.fit.steps)
+
+            attempts.append(_fit_group(batch, again, job, job.fit.seed + retry * RETRY_SEED_STRIDE, init, retry_callback))
+            for j, k in enumerate(again):
+                if attempts[-1].dead[j] < dead[k]:
+                    best[k] = (retry, j)
         seconds = (time.perf_counter() - t0) / len(batch)
-        dead = dead_inside_share(result.inr, points.to(job.device), sdf.to(job.device))  # here, not in every fit_batch
-        fitted = result.inr.to("cpu")
-        for i, item in enumerate(batch):
-            inr = fitted.select(i)
-            metrics = {"final_loss": float(result.final_loss[i]), "dead_inside_samples": float(dead[i])}
-            if dead[i] > DEAD_INSIDE_WARNING:
-                warnings.warn(f"{item.path}: the fitted SDF is exactly 0 at {100 * dead[i]:.1f} % of the inside "
-                              "samples (every unit off: no signal to recover it), so thin parts may be missing; "
-                              "check the IoU, fit more steps or a wider spec", FitWarning, stacklevel=2)
+        for k, item in enumerate(batch):
+            attempt, i = best[k]
+            fitted = attempts[attempt]
+            inr, dead_share = fitted.inr.select(i), float(fitted.dead[i])
+            metrics = {"final_loss": float(fitted.final_loss[i]), "dead_inside_samples": dead_share,
+                       "fit_attempts": sum(1 for a in range(len(attempts)) if k in attempts[a].shapes)}
+            if dead_share > DEAD_INSIDE_WARNING:
+                warnings.warn(f"{item.path}: the fitted SDF is exactly 0 at {100 * dead_share:.1f} % of the inside "
+                              f"samples after {metrics['fit_attempts']} fits from different samples (every unit off: no "
+                              "signal to recover it), so thin parts may be missing; check the IoU, fit more steps or a "
+                              "wider spec", FitWarning, stacklevel=2)
             if job.metrics:
                 metrics.update(inr_vs_mesh_metrics(inr, item))
             target = output_path(out_dir, item.path)
-            save_inr(target, inr, fit_metadata(item, job, metrics, seconds, warm_start=init is not None))
+            save_inr(target, inr, fit_metadata(item, job, metrics, seconds, init is not None, fitted.seed))
             records[item.name] = FitRecord(item.name, target, False, metrics, seconds)
     return [records[item.name] for item in meshes]
 
 
-def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_start: bool) -> dict:
+@dataclass
+class _GroupFit:
+    inr: INRWeights  # on the CPU
+    final_loss: np.ndarray
+    dead: np.ndarray  # share of inside samples where f == 0, per shape
+    seed: int
+    shapes: list[int]  # which shapes of the batch (indices)
+
+
+def _fit_group(batch: list[Mesh], shapes: list[int], job: FitJob, seed: int, init: INRWeights | None,
+               on_step: Callable[[int], None]) -> _GroupFit:
+    """One batched fit of `batch[shapes]` from samples and minibatch order drawn with `seed`."""
+    samples = [sample_sdf(batch[k], job.sampling, seed=seed) for k in shapes]
+    points, sdf = stack_samples([s.points for s in samples], [s.sdf for s in samples])
+    points, sdf = points.to(job.device), sdf.to(job.device)
+    config = dataclasses.replace(job.fit, seed=seed)
+    result = fit_batch(points, sdf, job.spec, config, init=init, on_step=on_step)
+    dead = dead_inside_share(result.inr, points, sdf)  # here, not in every fit_batch
+    return _GroupFit(result.inr.to("cpu"), np.asarray(result.final_loss, dtype=np.float64), dead, seed, shapes)
+
+
+def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_start: bool, seed: int | None = None) -> dict:
     return {
         "inredit_version": __version__,
         "source": {
@@ -139,7 +176,7 @@ def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_st
         },
         "normalization": item.normalization_metadata() | {"up_setting": job.up},
         "fit": {
-            "config": asdict(job.fit),
+            "config": asdict(job.fit) | ({} if seed is None else {"seed": seed}),
             "sampling": asdict(job.sampling),
             "batch_size": job.batch_size,
             "warm_start": warm_start,

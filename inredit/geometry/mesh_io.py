@@ -84,6 +84,11 @@ def load_mesh(path: str | Path, normalize: bool = True, max_faces: int | None = 
         loaded = trimesh.load(str(path), force="mesh", process=True)
     except Exception as exc:  # trimesh raises many types for garbage input
         raise InreditError(f"cannot parse as {path.suffix} mesh ({_short(exc)})", path) from None
+    if isinstance(loaded, trimesh.Trimesh):
+        # Read at float32 precision, what STL, GLB and binary PLY store: a signed axis permutation is
+        # exact in float32, so the same object in a y-up and a z-up file (or an OBJ and its PLY copy)
+        # becomes bit-identical after `normalize_mesh`, and gives the same samples, INR and edit.
+        loaded.vertices = np.asarray(loaded.vertices, dtype=np.float32).astype(np.float64)
     mesh = as_validated(loaded, path)
     result = Mesh(mesh=mesh, path=path, sha256=file_sha256(path), watertight=bool(mesh.is_watertight))
     if not result.watertight:
