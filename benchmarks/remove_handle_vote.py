@@ -1,0 +1,81 @@
+"""How much a test-time vote over several fits would help remove-handle on real meshes.
+
+    .venv/bin/python benchmarks/remove_handle_vote.py --fits 3 --threads 2   # ~10 min; fits cached in out/real-vote
+
+Each real handled mesh of `benchmarks/real/meshes.yaml` is fitted `--fits` times by the default fit
+job with seeds 0, 1, ... (other samples and minibatch order), each fit is edited by the shipped
+remove-handle editor, and the edits are scored one by one and by their voxel majority (96^3 grid,
+scores as in `benchmarks/real.py`). The majority is an upper-bound study, not a shipped edit: in
+weight space it would be the median of the edited SDFs, an exact composition of min/max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import real  # noqa: E402  (benchmarks/ is on sys.path: the real-mesh benchmark's catalog and scores)
+from torch_threads import add_threads_argument, apply_threads  # noqa: E402
+
+from inredit.edits.registry import resolve_editor  # noqa: E402
+from inredit.fitting.job import load_fit_job  # noqa: E402
+from inredit.fitting.meshes import fit_meshes  # noqa: E402
+from inredit.geometry.mesh_io import load_mesh  # noqa: E402
+from inredit.geometry.metrics import grid_points, iou  # noqa: E402
+from inredit.geometry.shapes import MeshShape  # noqa: E402
+from inredit.inr.io import load_inr  # noqa: E402
+from inredit.render.grids import inr_occupancy  # noqa: E402
+from inredit.tables import markdown_table  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fits", type=int, default=3, help="fits per mesh (seeds 0 .. fits - 1)")
+    parser.add_argument("--work", type=Path, default=REPO / "out" / "real-vote", help="fitted INRs (cached)")
+    add_threads_argument(parser)
+    args = parser.parse_args()
+    setting = apply_threads(args.threads)
+    warnings.filterwarnings("ignore", message=".*not watertight.*")
+
+    catalog = yaml.safe_load(real.CATALOG.read_text())
+    files = real.mesh_files(catalog)
+    handled = [k for k in files if "handle" in catalog["meshes"][k]]
+    job = load_fit_job(None)
+    fitted = []
+    for seed in range(args.fits):
+        seeded = dataclasses.replace(job, fit=dataclasses.replace(job.fit, seed=seed))
+        records = fit_meshes([files[k] for k in handled], args.work / f"seed{seed}", seeded)
+        fitted.append({Path(r.path).stem: r.path for r in records})
+
+    editor = resolve_editor("remove-handle")
+    grid = grid_points(real.RESOLUTION)
+    rows = []
+    for k in handled:
+        inside = MeshShape(load_mesh(files[k], up=job.up).mesh).occupancy(grid)
+        handle = real.box_mask(grid, catalog["meshes"][k]["handle"])
+        edits = [inr_occupancy(editor.edit(load_inr(fits[files[k].stem])[0]), real.RESOLUTION)[0] for fits in fitted]
+        majority = np.sum(edits, axis=0) * 2 > len(edits)
+        emptied = [float((~e[inside & handle]).mean()) for e in edits]
+        rows.append({"mesh": k} | {f"emptied_seed{s}": v for s, v in enumerate(emptied)}
+                    | {"emptied_majority": float((~majority[inside & handle]).mean()),
+                       "body_iou_seed0": iou(edits[0][~handle], inside[~handle]),
+                       "body_iou_majority": iou(majority[~handle], inside[~handle])})
+    print(f"# remove-handle: one fit against the majority of {args.fits} ({setting}; shipped editor, {real.RESOLUTION}^3)\n")
+    print(markdown_table(rows))
+    for key in [c for c in rows[0] if c != "mesh"]:
+        values = [r[key] for r in rows]
+        print(f"\n{key}: mean {np.mean(values):.3f}, min {min(values):.3f}", end="")
+    print()
+
+
+if __name__ == "__main__":
+    main()
