@@ -110,3 +110,23 @@ def test_remove_handle_after_symmetrize_via_distill(tmp_path):
     save_inr(tmp_path / "edited.safetensors", edited)
     scores = shipped_mug_handle_scores(tmp_path / "edited.safetensors", REPO / "scenes" / "shapes" / "mug.obj")
     assert scores["handle_emptied"] >= 0.85 and scores["body_iou"] >= 0.95, scores
+
+
+def test_cli_edits_inrs_of_two_specs_in_one_call_and_records_their_hashes(tmp_path, run_cli):
+    """One batched edit per spec (inredit.edits.batch): a default-spec mug and a wider INR together."""
+    from inredit.files import file_sha256
+    from inredit.inr.io import save_inr
+
+    wide = save_inr(tmp_path / "wide.safetensors", get_editor("symmetrize", axis="z").edit(example("vase")))
+    inputs = [EXAMPLES / "mug.safetensors", wide]
+    code, _, err = run_cli("edit", *inputs, "--edit", "mirror", "--axis", "x", "--out", tmp_path / "out")
+    assert code == 0, err
+    x = torch.rand(2000, 3, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    for path in inputs:
+        source = load_inr(path)[0]
+        edited, meta = load_inr(tmp_path / "out" / f"{path.stem}_mirror.safetensors")
+        assert edited.spec == source.spec  # each kept its own spec
+        torch.testing.assert_close(forward(edited, x), forward(source, x * torch.tensor([-1.0, 1.0, 1.0])),
+                                   rtol=0, atol=1e-5)
+        assert meta["edit"]["input"] == path.name and meta["edit"]["input_sha256"] == file_sha256(path)
+        assert (tmp_path / "out" / f"{path.stem}_mirror.glb").exists()
