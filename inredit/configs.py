@@ -47,6 +47,10 @@ def build_dataclass(cls: type[T], values: dict | None, path: object = None, sect
         message = error["msg"].removeprefix("Value error, ")
         got = f" (got {error['input']!r})" if error["loc"] else ""
         raise InreditError(f"{field + ': ' if field else ''}{message}{got}", path) from None
+    except InreditError as exc:  # a dataclass's own check (e.g. INRSpec): name the file it came from
+        if exc.path is not None or path is None:
+            raise
+        raise InreditError(f"{section + ': ' if section else ''}{exc}", path) from None
     except ValueError as exc:  # a check of the dataclass that pydantic does not wrap
         raise InreditError(f"{section + ': ' if section else ''}{exc}", path) from None
 

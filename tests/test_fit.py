@@ -206,3 +206,16 @@ def test_demo_writes_inr_renders_mesh_and_prints_metrics(tmp_path, run_cli):
                  "mug_remove-handle.safetensors"):
         assert (tmp_path / name).stat().st_size > 1000, name
     assert "iou" in out and "mug" in out and "mirror symmetry IoU" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("fit: {steps: many}\n", "fit.steps: Input should be a valid integer"),
+    ("spec: {width: 33}\n", "width 33 is not one of"),
+    ("batch_size: [1]\n", "batch_size: Input should be a valid integer"),
+    ("spec: {widht: 32}\n", "unknown keys ['widht'] in 'spec'"),
+])
+def test_a_bad_fit_config_is_one_line_naming_the_file_and_field(tmp_path, run_cli, text, message):
+    config = tmp_path / "job.yaml"
+    config.write_text(text)
+    code, _, err = run_cli("fit", tmp_path / "x.obj", "--out", tmp_path, "--config", config)
+    assert code == 2 and message in err and str(config) in err and len(err.strip().splitlines()) == 1
