@@ -110,6 +110,7 @@ def fit_meshes(
         attempts = [_fit_group(batch, list(range(len(batch))), job, job.fit.seed, init, step_callback)]
         done_steps += job.fit.steps
         best = [(0, i) for i in range(len(batch))]  # (attempt, index in that attempt) of each shape
+        tries = [1] * len(batch)
         for retry in range(1, DEAD_ZONE_RETRIES + 1):
             dead = [attempts[a].dead[i] for a, i in best]
             again = [k for k in range(len(batch)) if dead[k] > DEAD_INSIDE_WARNING]
@@ -122,6 +123,7 @@ def fit_meshes(
 
             attempts.append(_fit_group(batch, again, job, job.fit.seed + retry * RETRY_SEED_STRIDE, init, retry_callback))
             for j, k in enumerate(again):
+                tries[k] += 1
                 if attempts[-1].dead[j] < dead[k]:
                     best[k] = (retry, j)
         seconds = (time.perf_counter() - t0) / len(batch)
@@ -130,7 +132,7 @@ def fit_meshes(
             fitted = attempts[attempt]
             inr, dead_share = fitted.inr.select(i), float(fitted.dead[i])
             metrics = {"final_loss": float(fitted.final_loss[i]), "dead_inside_samples": dead_share,
-                       "fit_attempts": sum(1 for a in range(len(attempts)) if k in attempts[a].shapes)}
+                       "fit_attempts": tries[k]}
             if dead_share > DEAD_INSIDE_WARNING:
                 warnings.warn(f"{item.path}: the fitted SDF is exactly 0 at {100 * dead_share:.1f} % of the inside "
                               f"samples after {metrics['fit_attempts']} fits from different samples (every unit off: no "
@@ -150,7 +152,6 @@ class _GroupFit:
     final_loss: np.ndarray
     dead: np.ndarray  # share of inside samples where f == 0, per shape
     seed: int
-    shapes: list[int]  # which shapes of the batch (indices)
 
 
 def _fit_group(batch: list[Mesh], shapes: list[int], job: FitJob, seed: int, init: INRWeights | None,
@@ -162,7 +163,7 @@ def _fit_group(batch: list[Mesh], shapes: list[int], job: FitJob, seed: int, ini
     config = dataclasses.replace(job.fit, seed=seed)
     result = fit_batch(points, sdf, job.spec, config, init=init, on_step=on_step)
     dead = dead_inside_share(result.inr, points, sdf)  # here, not in every fit_batch
-    return _GroupFit(result.inr.to("cpu"), np.asarray(result.final_loss, dtype=np.float64), dead, seed, shapes)
+    return _GroupFit(result.inr.to("cpu"), np.asarray(result.final_loss, dtype=np.float64), dead, seed)
 
 
 def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_start: bool, seed: int | None = None) -> dict:

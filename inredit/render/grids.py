@@ -15,7 +15,7 @@ from inredit.inr.torch_backend import evaluate_chunked, sdf_function
 from inredit.inr.weights import INRWeights
 from inredit.render.views import SDF
 
-IOU_RESOLUTION = 128  # the metric grid of fits and edits
+IOU_RESOLUTION = 128  # the metric grid of fits (`fitting.quality`)
 
 
 def sdf_grid(sdf: SDF, resolution: int = 192, chunk: int = 262144) -> np.ndarray:
