@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from inredit.errors import InreditError
 from inredit.pairs.builder import build_pairs, shard_path
 from inredit.pairs.config import PairConfig, load_pair_config
-from inredit.pairs.dataset import load_pairs, load_train_with_refits
+from inredit.pairs.dataset import load_pairs, load_training_pairs
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "pairs"
 
@@ -51,7 +51,7 @@ def test_splits_are_by_shape_and_loadable(tmp_path):
         load_pairs(tmp_path, "holdout")
 
 
-def test_a_refit_fits_the_same_shapes_again_and_joins_only_training(tmp_path):
+def test_refits_and_extra_pairs_of_other_shapes_join_only_training(tmp_path):
     config = tiny(n_pairs=12, shard_size=4, splits=(0.5, 0.25, 0.25))
     assert "refit" not in config.to_dict()  # datasets built before refits keep their digest
     refit = PairConfig(**(config.__dict__ | {"refit": 1}))
@@ -63,7 +63,7 @@ def test_a_refit_fits_the_same_shapes_again_and_joins_only_training(tmp_path):
         assert (a["index"], a["split"], a["params"]) == (b["index"], b["split"], b["params"])
     w0, w1 = load_file(str(shard_path(tmp_path / "fit0", 0))), load_file(str(shard_path(tmp_path / "fit1", 0)))
     assert not torch.equal(w0["original.weight.1"], w1["original.weight.1"])  # other samples, another fit
-    train = load_train_with_refits(tmp_path / "fit0", [tmp_path / "fit1"])
+    train = load_training_pairs(tmp_path / "fit0", [tmp_path / "fit1"])
     alone = load_pairs(tmp_path / "fit0", "train")
     assert train.original.batch_size == 2 * alone.original.batch_size == len(train.records)
     assert torch.equal(train.original.weights[0][: alone.original.batch_size], alone.original.weights[0])
@@ -71,7 +71,12 @@ def test_a_refit_fits_the_same_shapes_again_and_joins_only_training(tmp_path):
     other = PairConfig(**(config.__dict__ | {"refit": 1, "seed": 5}))  # other shapes: refused
     build_pairs(other, tmp_path / "other")
     with pytest.raises(InreditError, match="not a refit of"):
-        load_train_with_refits(tmp_path / "fit0", [tmp_path / "other"])
+        load_training_pairs(tmp_path / "fit0", [tmp_path / "other"])
+    extra = load_training_pairs(tmp_path / "fit0", extra_dirs=[tmp_path / "other"])  # other shapes: extra data
+    assert extra.original.batch_size == alone.original.batch_size + len(load_pairs(tmp_path / "other", "train").records)
+    assert {r["split"] for r in extra.records} == {"train"}
+    with pytest.raises(InreditError, match="same family and seed"):  # a refit is not extra data
+        load_training_pairs(tmp_path / "fit0", extra_dirs=[tmp_path / "fit1"])
 
 
 class Killed(Exception):
@@ -81,8 +86,6 @@ class Killed(Exception):
 def test_killed_build_resumes_to_the_same_content(tmp_path):
     config = tiny(n_pairs=6, shard_size=2)
     build_pairs(config, tmp_path / "straight")
-
-    calls = {"n": 0}
 
     def kill_in_second_shard(text, done, total):
         if "shard 1" in text:

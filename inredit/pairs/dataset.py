@@ -54,15 +54,28 @@ def load_pairs(out_dir: str | Path, split: str) -> PairSplit:
     return PairSplit(original, target, stacked["target_points"], stacked["target_sdf"], records)
 
 
-def load_train_with_refits(data_dir: str | Path, refit_dirs: list[str | Path]) -> PairSplit:
-    """The train split of `data_dir` followed by the train splits of refits of it: datasets of the
-    same config but `refit` (the same shapes, splits and edits, fitted again), so no validation or
-    test shape of `data_dir` can enter training through them."""
-    splits = [load_pairs(out_dir, "train") for out_dir in [data_dir, *refit_dirs]]  # each complete and readable
+def load_training_pairs(data_dir: str | Path, refit_dirs: list[str | Path] = (),
+                        extra_dirs: list[str | Path] = ()) -> PairSplit:
+    """The train split of `data_dir`, then the train splits of refits of it and of extra datasets.
+
+    A refit has the same config but `refit` (the same shapes, splits and edits, fitted again). An
+    extra dataset has the same edit and spec but other shapes (another seed or family). Neither can
+    bring a validation or test shape of `data_dir` into training: a refit splits its shapes the same
+    way, and an extra dataset of the same family and seed, whose shapes would be `data_dir`'s, is refused.
+    """
+    splits = [load_pairs(out_dir, "train") for out_dir in [data_dir, *refit_dirs, *extra_dirs]]  # each complete
     main = _config_without_refit(data_dir)
     for refit_dir in refit_dirs:
         if _config_without_refit(refit_dir) != main:
             raise InreditError(f"not a refit of {data_dir}: its pair config differs in more than 'refit'", refit_dir)
+    for extra_dir in extra_dirs:
+        extra = _config_without_refit(extra_dir)
+        for key in ("edit", "spec"):
+            if extra[key] != main[key]:
+                raise InreditError(f"extra pairs of another {key} than {data_dir}: {extra[key]} vs {main[key]}", extra_dir)
+        if (extra["family"], extra["seed"]) == (main["family"], main["seed"]):
+            raise InreditError(f"has the shapes of {data_dir} (same family and seed): use it as refit data, "
+                               "or build the extra pairs with another seed", extra_dir)
 
     def stacked(side: str) -> INRWeights:
         layers = zip(*(getattr(split, side).weights for split in splits))

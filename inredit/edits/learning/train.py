@@ -43,7 +43,7 @@ from inredit.files import atomic_write, atomic_write_text
 from inredit.fitting.optimize import truncated_l1
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights
-from inredit.pairs.dataset import PairSplit, load_pairs, load_train_with_refits
+from inredit.pairs.dataset import PairSplit, load_pairs, load_training_pairs
 
 
 def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
@@ -133,7 +133,8 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
     if processes.main:
         atomic_write_text(config_file, json.dumps(as_json, indent=2))
 
-    train, val = load_train_with_refits(config.data, list(config.refit_data)), load_pairs(config.data, "val")
+    train = load_training_pairs(config.data, list(config.refit_data), list(config.extra_data))
+    val = load_pairs(config.data, "val")
     data_edit = json.loads((Path(config.data) / "index.json").read_text())["config"]["edit"]
     if data_edit != config.edit:  # the editor file is named by its edit: it must be the data's
         raise InreditError(f"the pairs show the edit '{data_edit}', the training config says '{config.edit}'",

@@ -15,6 +15,8 @@ class TrainConfig:
     data: str = "data/pairs/remove-handle"
     # refits of `data` (pair config `refit: k`: the same shapes fitted again) whose train splits join it
     refit_data: tuple[str, ...] = ()
+    # other pair datasets of the same edit and spec, other shapes (seed / family), whose train splits join
+    extra_data: tuple[str, ...] = ()
     edit: str = "remove-handle"
     model: str = "dwsnet"  # or "flat-mlp" (baseline)
     channels: int = 16  # dwsnet
