@@ -43,6 +43,7 @@ COLUMNS = ["method", "iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetr
 # of the editor fixes (configs/editor/ablation/<edit>-*.yaml)
 RUNS = {"DWSNet": "{edit}", "flat MLP": "{edit}-flat",
         "DWSNet trained on chunky mugs (configs/pairs/remove-handle-mugs.yaml)": "{edit}-mugs",
+        "DWSNet trained on 2000 pairs (+ extended vessels; configs/editor/ablation/remove-handle-extended.yaml)": "{edit}-extended",
         "ablation: old layer, zero output layer": "{edit}-old-layer-zero-output",
         "ablation: old layer, small output init": "{edit}-old-layer",
         "ablation: no constant unit (configs/editor/ablation/dilate-no-unit.yaml)": "{edit}-no-unit"}

@@ -26,17 +26,18 @@ from inredit.pairs.config import load_pair_config  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
 
 EDITS = ("remove-handle", "symmetrize", "dilate")
+DATASETS = ("remove-handle", "remove-handle-extended", "symmetrize", "dilate")  # folders of data/pairs
 
 
 def card_rows(data_dir: Path) -> list[dict]:
     rows = []
-    for edit in EDITS:
-        card_file = data_dir / edit / "card.json"
+    for dataset in DATASETS:
+        card_file = data_dir / dataset / "card.json"
         if not card_file.exists():
             continue
         card = json.loads(card_file.read_text())
         rows.append({
-            "edit": edit, "pairs": card["pairs"], "accepted": card["accepted"], "rejected": card["rejected"],
+            "dataset": dataset, "pairs": card["pairs"], "accepted": card["accepted"], "rejected": card["rejected"],
             "build_min_wall": card["wall_seconds"] / 60, "pairs_per_min": card["pairs_per_minute"],
             "iou_orig_median": card["iou_original"]["median"], "iou_target_median": card["iou_target"]["median"],
             "residual_ratio_median": card["residual_ratio"]["median"],
