@@ -20,7 +20,7 @@ import torch
 from inredit import __version__
 from inredit.errors import InreditError
 from inredit.fitting.job import FitJob
-from inredit.fitting.optimize import dead_inside_share, fit_batch, stack_samples
+from inredit.fitting.optimize import FitConfig, dead_inside_share, fit_batch, stack_samples
 from inredit.fitting.quality import inr_vs_mesh_metrics
 from inredit.geometry.mesh_io import Mesh, load_mesh
 from inredit.geometry.sampling import sample_sdf
@@ -141,7 +141,7 @@ def fit_meshes(
             if job.metrics:
                 metrics.update(inr_vs_mesh_metrics(inr, item))
             target = output_path(out_dir, item.path)
-            save_inr(target, inr, fit_metadata(item, job, metrics, seconds, init is not None, fitted.seed))
+            save_inr(target, inr, fit_metadata(item, job, metrics, seconds, init is not None, fitted.config))
             records[item.name] = FitRecord(item.name, target, False, metrics, seconds)
     return [records[item.name] for item in meshes]
 
@@ -151,7 +151,7 @@ class _GroupFit:
     inr: INRWeights  # on the CPU
     final_loss: np.ndarray
     dead: np.ndarray  # share of inside samples where f == 0, per shape
-    seed: int
+    config: FitConfig  # the job's, with the seed this attempt drew its samples and minibatch order with
 
 
 def _fit_group(batch: list[Mesh], shapes: list[int], job: FitJob, seed: int, init: INRWeights | None,
@@ -163,10 +163,10 @@ def _fit_group(batch: list[Mesh], shapes: list[int], job: FitJob, seed: int, ini
     config = dataclasses.replace(job.fit, seed=seed)
     result = fit_batch(points, sdf, job.spec, config, init=init, on_step=on_step)
     dead = dead_inside_share(result.inr, points, sdf)  # here, not in every fit_batch
-    return _GroupFit(result.inr.to("cpu"), np.asarray(result.final_loss, dtype=np.float64), dead, seed)
+    return _GroupFit(result.inr.to("cpu"), np.asarray(result.final_loss, dtype=np.float64), dead, config)
 
 
-def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_start: bool, seed: int | None = None) -> dict:
+def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_start: bool, fit_config: FitConfig) -> dict:
     return {
         "inredit_version": __version__,
         "source": {
@@ -177,7 +177,7 @@ def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_st
         },
         "normalization": item.normalization_metadata() | {"up_setting": job.up},
         "fit": {
-            "config": asdict(job.fit) | ({} if seed is None else {"seed": seed}),
+            "config": asdict(fit_config),
             "sampling": asdict(job.sampling),
             "batch_size": job.batch_size,
             "warm_start": warm_start,
