@@ -130,3 +130,21 @@ def test_cli_edits_inrs_of_two_specs_in_one_call_and_records_their_hashes(tmp_pa
                                    rtol=0, atol=1e-5)
         assert meta["edit"]["input"] == path.name and meta["edit"]["input_sha256"] == file_sha256(path)
         assert (tmp_path / "out" / f"{path.stem}_mirror.glb").exists()
+
+
+def test_per_spec_runs_once_per_spec_and_keeps_input_order():
+    from inredit.edits.batch import per_spec
+
+    mug, vase = example("mug"), example("vase")
+    wide = get_editor("symmetrize", axis="z").edit(vase)
+    inrs = [mug, wide, vase, wide]
+    calls = []
+
+    def compute(indices):
+        calls.append(indices)
+        return [f"{inrs[i].spec.width}:{i}" for i in indices]
+
+    assert per_spec(inrs, compute) == ["32:0", "64:1", "32:2", "64:3"]
+    assert calls == [[0, 2], [1, 3]]
+    with pytest.raises(ValueError):  # one result per index, or it is a bug in the caller
+        per_spec(inrs, lambda indices: indices[:1])

@@ -8,9 +8,10 @@ Front ends only load their inputs and write their outputs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
 
 METRIC_RESOLUTION = 64
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,15 +48,22 @@ def group_by_spec(inrs: Sequence[INRWeights]) -> dict[INRSpec, list[int]]:
     return groups
 
 
+def per_spec(inrs: Sequence[INRWeights], compute: Callable[[list[int]], Sequence[T]]) -> list[T]:
+    """Batched work over INRs of mixed specs: `compute(indices)` runs once per spec (the indices of
+    that spec's INRs, in input order) and returns one result per index; results come back in input order."""
+    results: list = [None] * len(inrs)
+    for indices in group_by_spec(inrs).values():
+        for i, value in zip(indices, compute(indices), strict=True):
+            results[i] = value
+    return results
+
+
 def edit_batch(sources: Sequence[EditSource], editor: Editor, strength: float = 1.0) -> list[EditOutcome]:
     """Check every input, then edit them with one editor call per spec; outcomes in input order."""
     for source in sources:
         editor.check_spec(source.inr, source.path)
-    edited: list[INRWeights | None] = [None] * len(sources)
-    for indices in group_by_spec([s.inr for s in sources]).values():
-        result = editor.edit(INRWeights.cat([sources[i].inr for i in indices]), strength)
-        for j, i in enumerate(indices):
-            edited[i] = result.select(j)
+    edited = per_spec([s.inr for s in sources],
+                      lambda indices: editor.edit(INRWeights.cat([sources[i].inr for i in indices]), strength).split())
     return [EditOutcome(source, inr, provenance(source, editor, strength)) for source, inr in zip(sources, edited)]
 
 

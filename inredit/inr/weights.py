@@ -81,6 +81,10 @@ class INRWeights:
             names,
         )
 
+    def split(self) -> list[INRWeights]:
+        """One batch-of-one INR per batch entry."""
+        return [self.select(i) for i in range(self.batch_size)]
+
     def to(self, *args, **kwargs) -> INRWeights:
         return INRWeights(
             self.spec,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inredit.edits.base import Editor
-from inredit.edits.batch import EditSource, edit_batch, group_by_spec
+from inredit.edits.batch import EditSource, edit_batch, group_by_spec, per_spec
 from inredit.errors import InreditError
 from inredit.files import atomic_write_text
 from inredit.geometry.mesh_io import check_mesh_format
@@ -168,11 +168,12 @@ def _canonical_inputs(sources: Sequence[SourceRun], canonical: list[bool], extra
     if todo:
         from inredit.fitting.distill import canonicalize as canonical_fit
 
-        for indices in group_by_spec([inrs[i] for i in todo]).values():
-            runs = [todo[k] for k in indices]
-            refitted, ious = canonical_fit(INRWeights.cat([inrs[i] for i in runs]))
-            for k, i in enumerate(runs):
-                inrs[i], extras[i]["canonical_iou_to_run_geometry"] = refitted.select(k), ious[k]
+        def refit(indices: list[int]) -> list[tuple[INRWeights, float]]:
+            refitted, ious = canonical_fit(INRWeights.cat([inrs[todo[k]] for k in indices]))
+            return list(zip(refitted.split(), ious))
+
+        for i, (inr, fit_iou) in zip(todo, per_spec([inrs[i] for i in todo], refit)):
+            inrs[i], extras[i]["canonical_iou_to_run_geometry"] = inr, fit_iou
     return inrs
 
 
@@ -181,12 +182,16 @@ def _distill_widened(edited: list[INRWeights], inputs: list[INRWeights], extras:
     field keeps its spec. The refit's agreement with the exact edit goes into `extras`."""
     edited = list(edited)
     widened = [i for i, (out, inr) in enumerate(zip(edited, inputs)) if out.spec != inr.spec]
-    for indices in group_by_spec([inputs[i] for i in widened]).values():
+
+    def distill(indices: list[int]) -> list[tuple[INRWeights, dict]]:
         runs = [widened[k] for k in indices]
         out, agreement = distill_back(INRWeights.cat([edited[i] for i in runs]), INRWeights.cat([inputs[i] for i in runs]))
-        for k, i in enumerate(runs):
-            edited[i] = out.select(k)
-            extras[i] |= {"distilled_from_spec": agreement["from_spec"], "distilled_iou_to_exact_edit": agreement["iou"][k]}
+        return [(inr, {"distilled_from_spec": agreement["from_spec"], "distilled_iou_to_exact_edit": fit_iou})
+                for inr, fit_iou in zip(out.split(), agreement["iou"])]
+
+    for i, (inr, record) in zip(widened, per_spec([inputs[i] for i in widened], distill)):
+        edited[i] = inr
+        extras[i] |= record
     return edited
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from inredit.edits.base import Editor
-from inredit.edits.batch import EditSource, edit_batch, edit_metrics, group_by_spec
+from inredit.edits.batch import EditSource, edit_batch, edit_metrics, per_spec
 from inredit.inr.io import load_inr, save_inr
 from inredit.inr.weights import INRWeights
 from inredit.render.images import image_grid, save_png
@@ -66,12 +66,9 @@ def edit_uploads(
     names = unique_names(paths)
     outcomes = edit_batch([EditSource(name, inr, path, meta) for name, (path, inr, meta) in zip(names, loaded)],
                           editor, strength)  # one batched call per spec, as `inredit edit` and ns-edit
-    metrics: list[dict] = [{} for _ in outcomes]
-    for indices in group_by_spec([o.source.inr for o in outcomes]).values():  # one grid evaluation per spec
-        rows = edit_metrics(INRWeights.cat([outcomes[i].source.inr for i in indices]),
-                            INRWeights.cat([outcomes[i].inr for i in indices]))
-        for i, row in zip(indices, rows):
-            metrics[i] = row
+    metrics = per_spec([o.source.inr for o in outcomes],  # one grid evaluation per spec
+                       lambda indices: edit_metrics(INRWeights.cat([outcomes[i].source.inr for i in indices]),
+                                                    INRWeights.cat([outcomes[i].inr for i in indices])))
 
     out_dir = workspace.new_request_dir("edit")
     shapes = []

@@ -120,7 +120,7 @@ class DWSLayer(WeightSpaceLayer):
                     p.mul_(scale)
 
     def forward(self, weights: list[Float[Tensor, "b c rows cols"]]) -> list[Float[Tensor, "b c_out rows cols"]]:
-        n, last = self.n, self.n - 1
+        last = self.n - 1
         batch = weights[0].shape[0]
         row_pool = [w.mean(3) for w in weights]  # (B, C, rows): each row pooled over its columns
         col_pool = [w.mean(2) for w in weights]  # (B, C, cols)
