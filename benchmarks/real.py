@@ -177,7 +177,8 @@ def main() -> None:
         truths[k] = OffsetShape(shapes[k], DILATE_RADIUS).occupancy(grid)
         baselines[k] = (iou(inr_occupancy(inrs[k], RESOLUTION)[0], truths[k]), iou(inr_occupancy(targets[k], RESOLUTION)[0], truths[k]))
     dilate_rows = []
-    for name in ("dilate", "dilate-learned"):
+    dilate_editors = [name for name in ("dilate", "dilate-learned") if get_editor(name).spec in (None, job.spec)]
+    for name in dilate_editors:  # a learned editor of another spec than the fit job's is skipped
         editor = get_editor(name)
         for k in files:
             identity, direct = baselines[k]
@@ -187,7 +188,7 @@ def main() -> None:
                                 "iou_edit": edited, "gap_closed": gap})
     print(f"## dilate r = {DILATE_RADIUS} (IoU with the exact offset SDF)\n")
     print(markdown_table(dilate_rows, ["editor", "mesh", "iou_identity", "iou_direct_fit", "iou_edit", "gap_closed"]))
-    for name in ("dilate", "dilate-learned"):
+    for name in dilate_editors:
         gaps = [r["gap_closed"] for r in dilate_rows if r["editor"] == name]
         print(f"\n{name}: mean gap closed {np.nanmean(gaps):.3f}, median {np.nanmedian(gaps):.3f}")
 
