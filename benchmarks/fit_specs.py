@@ -1,7 +1,7 @@
 """Which default fit spec: fit quality on the third-party real meshes against fitting throughput.
 
     bash scripts/get_real_meshes.sh                       # once: the meshes of benchmarks/real.py
-    .venv/bin/python benchmarks/fit_specs.py              # ~40 min on 2 CPU cores; fits are cached
+    .venv/bin/python benchmarks/fit_specs.py              # ~15 min on 2 CPU cores; fits are cached
     .venv/bin/python benchmarks/fit_specs.py --variants freq6-w64-h4 freq6-w64-h4:8000
 
 Each variant is a spec, optionally with a step count (`SPEC:STEPS`); everything else is the
@@ -41,8 +41,7 @@ DEFAULT_VARIANTS = ["freq6-w32-h3", "freq6-w64-h2", "freq6-w64-h3", "freq6-w64-h
 
 def variant_job(text: str) -> FitJob:
     spec_text, _, steps = text.partition(":")
-    job = FitJob()
-    job = dataclasses.replace(job, spec=parse_spec(spec_text))
+    job = dataclasses.replace(FitJob(), spec=parse_spec(spec_text))
     return dataclasses.replace(job, fit=dataclasses.replace(job.fit, steps=int(steps))) if steps else job
 
 

@@ -177,9 +177,9 @@ def main() -> None:
         truths[k] = OffsetShape(shapes[k], DILATE_RADIUS).occupancy(grid)
         baselines[k] = (iou(inr_occupancy(inrs[k], RESOLUTION)[0], truths[k]), iou(inr_occupancy(targets[k], RESOLUTION)[0], truths[k]))
     dilate_rows = []
-    dilate_editors = [name for name in ("dilate", "dilate-learned") if get_editor(name).spec in (None, job.spec)]
-    for name in dilate_editors:  # a learned editor of another spec than the fit job's is skipped
-        editor = get_editor(name)
+    dilate_editors = {name: get_editor(name) for name in ("dilate", "dilate-learned")}
+    dilate_editors = {name: e for name, e in dilate_editors.items() if e.spec in (None, job.spec)}  # learned: its spec only
+    for name, editor in dilate_editors.items():
         for k in files:
             identity, direct = baselines[k]
             edited = iou(inr_occupancy(editor.edit(inrs[k]), RESOLUTION)[0], truths[k])
