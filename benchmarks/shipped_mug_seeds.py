@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="fit config YAML (default: the default fit job)")
     parser.add_argument("--editor", type=Path, help="remove-handle editor file (default: the shipped one)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--work", type=Path, help="keep the fits here and reuse them on the next run (default: a temporary folder)")
     add_threads_argument(parser)
     args = parser.parse_args()
     setting = apply_threads(args.threads)
@@ -48,9 +49,11 @@ def main() -> None:
     editor = resolve_editor("remove-handle", args.editor)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
         for seed in args.seeds:
             seeded = dataclasses.replace(job, fit=dataclasses.replace(job.fit, seed=seed))
-            record = fit_meshes([MUG], Path(tmp) / f"seed{seed}", seeded)[0]
+            # fit_meshes skips a mesh whose fit of the same job is already in the folder
+            record = fit_meshes([MUG], work / f"{job.spec.describe()}-seed{seed}", seeded)[0]
             with torch.no_grad():
                 edited = save_inr(Path(tmp) / f"edited{seed}.safetensors", editor.edit(load_inr(record.path)[0]))
             rows.append({"fit_seed": seed, "fit_iou": record.metrics["iou"]} | shipped_mug_handle_scores(edited, MUG))

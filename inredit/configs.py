@@ -4,6 +4,9 @@ scene specs, ns-train presets).
 Values are checked against the dataclass's type hints by pydantic (nested dataclasses too), then by
 the dataclass's own `__post_init__`; unknown keys are refused at every level. Every problem is one
 line naming the file and the field, e.g. `fit.yaml: fit.steps: Input should be a valid integer (got 'x')`.
+
+A config may start from another: `base: other.yaml` (relative to the file) reads that one first and
+the file's own keys override it, nested sections key by key, so a variant states only what differs.
 """
 
 from __future__ import annotations
@@ -21,9 +24,33 @@ from inredit.errors import InreditError
 T = TypeVar("T")
 
 
-def read_yaml_mapping(path: str | Path, what: str = "config") -> dict:
-    """A YAML file that must hold a mapping; every problem is a one-line error naming the file."""
+def read_yaml_mapping(path: str | Path, what: str = "config", _seen: tuple[Path, ...] = ()) -> dict:
+    """A YAML file that must hold a mapping, over its `base:` file if it names one; every problem is a
+    one-line error naming the file."""
     path = Path(path)
+    values = _read_one_mapping(path, what)
+    if "base" not in values:
+        return values
+    base = values.pop("base")
+    if not isinstance(base, str):
+        raise InreditError(f"base: must be the path of another {what} file (got {base!r})", path)
+    base_path = path.parent / base
+    if base_path.resolve() in _seen + (path.resolve(),):
+        raise InreditError(f"base: {base} leads back to a file already read (a cycle)", path)
+    if not base_path.exists():
+        raise InreditError(f"base: {what} file {base_path} not found", path)
+    return _merged(read_yaml_mapping(base_path, what, _seen + (path.resolve(),)), values)
+
+
+def _merged(base: dict, override: dict) -> dict:
+    """`base` with `override`'s keys on top; mappings under the same key are merged the same way."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _read_one_mapping(path: Path, what: str) -> dict:
     if not path.exists():
         raise InreditError(f"{what} file not found", path)
     try:
