@@ -46,7 +46,9 @@ RUNS = {"DWSNet": "{edit}", "flat MLP": "{edit}-flat",
         "DWSNet trained on 2000 pairs (+ extended vessels; configs/editor/ablation/remove-handle-extended.yaml)": "{edit}-extended",
         "ablation: old layer, zero output layer": "{edit}-old-layer-zero-output",
         "ablation: old layer, small output init": "{edit}-old-layer",
-        "ablation: no constant unit (configs/editor/ablation/dilate-no-unit.yaml)": "{edit}-no-unit"}
+        "ablation: no constant unit (configs/editor/ablation/dilate-no-unit.yaml)": "{edit}-no-unit",
+        "ablation: no mirror / exchange augmentation (configs/editor/ablation/remove-handle-no-symmetries.yaml)": "{edit}-no-symmetries",
+        "ablation: no mirror / exchange, change-weighted loss": "{edit}-no-symmetries-changed"}
 
 
 def editor_files(edit: str) -> dict[str, Path]:

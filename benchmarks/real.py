@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
-from inredit.edits.registry import get_editor, resolve_editor  # noqa: E402
+from inredit.edits.registry import available_editors, get_editor, resolve_editor  # noqa: E402
 from inredit.fitting.job import load_fit_job  # noqa: E402
 from inredit.fitting.meshes import fit_meshes  # noqa: E402
 from inredit.fitting.optimize import fit_batch, stack_samples  # noqa: E402
@@ -177,8 +177,9 @@ def main() -> None:
         truths[k] = OffsetShape(shapes[k], DILATE_RADIUS).occupancy(grid)
         baselines[k] = (iou(inr_occupancy(inrs[k], RESOLUTION)[0], truths[k]), iou(inr_occupancy(targets[k], RESOLUTION)[0], truths[k]))
     dilate_rows = []
-    dilate_editors = {name: get_editor(name) for name in ("dilate", "dilate-learned")}
-    dilate_editors = {name: e for name, e in dilate_editors.items() if e.spec in (None, job.spec)}  # learned: its spec only
+    shipped = available_editors()  # the exact dilate, and the learned one if one ships for this spec
+    dilate_editors = {name: get_editor(name) for name in ("dilate", "dilate-learned")
+                      if name in shipped and shipped[name].spec in (None, job.spec)}
     for name, editor in dilate_editors.items():
         for k in files:
             identity, direct = baselines[k]

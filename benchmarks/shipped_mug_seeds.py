@@ -1,8 +1,8 @@
 """The shipped mug's remove-handle score over several fits: how much of it is the fit, not the editor.
 
     .venv/bin/python benchmarks/shipped_mug_seeds.py                       # shipped editor, default fit job
-    .venv/bin/python benchmarks/shipped_mug_seeds.py --config configs/fit/freq6-w64-h3.yaml \
-        --editor runs/editors/remove-handle-w64h3/editor.safetensors      # ~1 min per seed on 2 cores
+    .venv/bin/python benchmarks/shipped_mug_seeds.py --config configs/fit/freq6-w32-h3.yaml \
+        --editor FILE --work out/mug-seeds          # ~30 s per fit seed on 2 cores; fits kept in --work
 
 Fits scenes/shapes/mug.obj once per fit seed (`fit.seed`, everything else from the fit job), edits
 each fit with the editor and scores it as tests/test_shipped_editors.py does

@@ -7,7 +7,8 @@ benchmarks/results/edit-<edit>.json (benchmarks/edit.py on the held-out test spl
 have scored this very file) and writes inredit/edits/learning/zoo/<edit>.safetensors. An editor whose
 per-pair median edit gap closed is below 80 % or that does not beat the flat-MLP baseline is not
 shipped (--force ships it anyway; exit status 3), so scripts/train_editors.sh never puts a failed
-editor in front of users.
+editor in front of users. Nor is one trained for another spec than the default (the zoo edits what
+`inredit fit` makes; exit status 1).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from inredit.edits.learning.checkpoint import load_editor, save_editor  # noqa: E402
 from inredit.edits.registry import ZOO  # noqa: E402
+from inredit.inr.spec import DEFAULT_SPEC  # noqa: E402
 
 MIN_GAP_CLOSED = 0.8  # per-pair median; the shipping floor (the targets are higher: see README)
 NOT_SHIPPED = 3  # exit status of an editor below the bar (other failures exit 1)
@@ -48,6 +50,8 @@ def main() -> None:
         sys.exit(NOT_SHIPPED)
     data_card = json.loads((REPO / "data" / "pairs" / args.edit / "card.json").read_text())
     model, header = load_editor(source)
+    if model.spec != DEFAULT_SPEC:  # the zoo edits the INRs `inredit fit` makes; others need --editor FILE
+        sys.exit(f"{source}: not shipped: trained for {model.spec.describe()}, the default spec is {DEFAULT_SPEC.describe()}")
     card = {**header["card"],
             "data_card": data_card,
             "test_metrics": {m: {k: rows[m][k] for k in KEPT_METRICS if k in rows[m]}

@@ -242,7 +242,7 @@ def test_cli_train_evaluate_and_edit_with_an_editor_file(tiny_pairs, tmp_path, r
     # wrong edit name for this editor, wrong spec, unknown edit: one-line errors
     code, _, err = run_cli("edit", inr_file, "--edit", "symmetrize", "--editor", editor_file, "--out", tmp_path / "x")
     assert code == 2 and "trained for 'dilate'" in err
-    other = save_inr(tmp_path / "w64.safetensors", init_weights(INRSpec(width=64), 1))
+    other = save_inr(tmp_path / "w16.safetensors", init_weights(INRSpec(width=16), 1))
     code, _, err = run_cli("edit", other, "--edit", "dilate", "--editor", editor_file, "--out", tmp_path / "x")
     assert code == 2 and "needs INRs of spec" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli("edit", inr_file, "--edit", "paint-it-red", "--out", tmp_path / "x")

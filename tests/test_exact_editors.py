@@ -9,6 +9,7 @@ from inredit.edits.registry import available_editors, get_editor
 from inredit.errors import InreditError
 from inredit.geometry.metrics import iou
 from inredit.inr.io import load_inr
+from inredit.inr.spec import DEFAULT_SPEC
 from inredit.inr.torch_backend import forward
 from inredit.render.grids import inr_occupancy
 
@@ -70,7 +71,7 @@ def test_cli_edit_symmetrize_and_combine(tmp_path, run_cli):
                              "--out", tmp_path / "sym")
     assert code == 0, err
     edited, meta = load_inr(tmp_path / "sym" / "composition_symmetrize.safetensors")
-    assert edited.spec.width == 64 and meta["edit"]["editor"] == {"kind": "exact", "edit": "symmetrize", "axis": "z", "radius": 0.05}
+    assert edited.spec.width == 2 * DEFAULT_SPEC.width and meta["edit"]["editor"] == {"kind": "exact", "edit": "symmetrize", "axis": "z", "radius": 0.05}
     occupancy = inr_occupancy(edited, 32).reshape(32, 32, 32)
     assert iou(occupancy.ravel(), occupancy[:, :, ::-1].ravel()) > 0.99
 
@@ -100,7 +101,6 @@ def test_remove_handle_after_symmetrize_via_distill(tmp_path):
     from inredit.fitting.distill import DistillConfig, distill
     from inredit.inr import ops
     from inredit.inr.io import save_inr
-    from inredit.inr.spec import DEFAULT_SPEC
 
     mug = example("mug")
     symmetric = ops.symmetrize(mug, "z")
@@ -144,7 +144,8 @@ def test_per_spec_runs_once_per_spec_and_keeps_input_order():
         calls.append(indices)
         return [f"{inrs[i].spec.width}:{i}" for i in indices]
 
-    assert per_spec(inrs, compute) == ["32:0", "64:1", "32:2", "64:3"]
+    narrow, wider = mug.spec.width, wide.spec.width
+    assert per_spec(inrs, compute) == [f"{narrow}:0", f"{wider}:1", f"{narrow}:2", f"{wider}:3"] and narrow != wider
     assert calls == [[0, 2], [1, 3]]
     with pytest.raises(ValueError):  # one result per index, or it is a bug in the caller
         per_spec(inrs, lambda indices: indices[:1])

@@ -196,7 +196,7 @@ def test_cli_bad_input_is_one_line_exit_2(case, tmp_path, run_cli):
         path.write_bytes(path.read_bytes()[:100])
         args = ["render", path, "--out", tmp_path / "out"]
     else:
-        path, _ = saved_inr(tmp_path, INRSpec(width=64))
+        path, _ = saved_inr(tmp_path, INRSpec(width=32))
         (tmp_path / "m.ply").write_bytes(b"")
         trimesh.creation.box().export(tmp_path / "m.ply")
         args = ["fit", tmp_path / "m.ply", "--out", tmp_path / "out", "--init-from", path]

@@ -88,7 +88,7 @@ def test_model_state_dict_is_canonical_and_refuses_another_spec():
     state = model.state_dict()
     assert tuple(state["field.geometry.weight_0"].shape) == DEFAULT_SPEC.layer_shapes()[0]
     assert state["field.geometry._extra_state"]["spec"] == DEFAULT_SPEC.to_dict()
-    other = make_model(geometry_width=64)
+    other = make_model(geometry_width=32)
     with pytest.raises(InreditError, match="does not match"):
         other.load_state_dict(state)
 
@@ -143,7 +143,7 @@ def test_run_configs_are_rewritten_as_yaml_nodes_without_building_objects(tmp_pa
     path.write_text(text)
     run = load_run_config(path)
     assert run.dump() == text  # an untouched graph round-trips byte for byte
-    assert run.method_name == "inredit-sdf" and run.model("geometry_width") == 32
+    assert run.method_name == "inredit-sdf" and run.model("geometry_width") == DEFAULT_SPEC.width
     assert run.model("inr_center") == [0.0, 0.0, 0.0] and run.relative_model_dir == Path("nerfstudio_models")
     target = tmp_path / "out" / "exp" / "inredit-sdf" / "stamp"
     run.set_run_dir(target)

@@ -183,10 +183,10 @@ def test_bad_inputs_give_one_line_errors(trained, run_cli, monkeypatch, case):
     elif case == "unknown-edit":
         config, edit, message = trained["config"], "paint-it-red", "unknown edit 'paint-it-red'"
     elif case == "incompatible-spec":
-        wide = IdentityEditor(INRSpec(width=64))
+        wide = IdentityEditor(INRSpec(width=128))
         wide.name = "wide-only"
         monkeypatch.setattr("inredit.edits.registry.available_editors", lambda: {"wide-only": wide})
-        config, edit, message = trained["config"], "wide-only", "needs INRs of spec freq6-w64-h3"
+        config, edit, message = trained["config"], "wide-only", "needs INRs of spec freq6-w128-h3"
     elif case == "missing-config":
         config, message = trained["root"] / "nowhere" / "config.yml", "file not found"
     elif case == "not-a-config":
@@ -237,18 +237,19 @@ def test_learned_edits_of_trained_geometry_are_canonicalized_first(trained):
 
 
 def test_ns_edit_with_an_exact_widening_edit_distills_back_to_the_run_spec(trained):
-    """dilate widens w32 -> w64; the run's field keeps its spec, so the edit is distilled back."""
+    """dilate widens the spec (w64 -> w128); the run's field keeps its spec, so the edit is distilled back."""
     import json
 
     from inredit.edits.registry import get_editor
     from inredit.nerfstudio.edit_runs import edit_runs
     from inredit.render.grids import inr_occupancy
 
-    (result,), _ = edit_runs([trained["config"]], get_editor("dilate", radius=0.08), trained["root"] / "dilated",
-                             mesh_format=None, renders=False)
+    dilate = get_editor("dilate", radius=0.08)
+    (result,), _ = edit_runs([trained["config"]], dilate, trained["root"] / "dilated", mesh_format=None, renders=False)
     assert result.inr.spec == DEFAULT_SPEC
     record = json.loads((result.run_dir / "inredit_edit.json").read_text())
-    assert record["metrics"]["distilled_from_spec"] == "freq6-w64-h3"
+    wider = dilate.output_spec(DEFAULT_SPEC)
+    assert wider.width > DEFAULT_SPEC.width and record["metrics"]["distilled_from_spec"] == wider.describe().split()[0]
     assert record["metrics"]["distilled_iou_to_exact_edit"] >= 0.95
     before, after = inr_occupancy(result.source.inr, 48)[0], inr_occupancy(result.inr, 48)[0]
     assert after.sum() > 1.1 * before.sum() and (before & ~after).mean() < 0.005  # it grew, kept what was inside
@@ -276,7 +277,10 @@ def test_ns_edit_symmetrize_gives_a_symmetric_run_that_ns_render_loads(tmp_path)
          "--output-dir", tmp_path / "edited", "--mesh-format", "none", "--no-renders"], cwd=tmp_path)
     (edited_config,) = (tmp_path / "edited").glob("tiny/inredit-sdf/*/config.yml")
     record = json.loads((edited_config.parent / "inredit_edit.json").read_text())
-    assert record["metrics"]["distilled_from_spec"] == "freq6-w64-h4"
+    from inredit.edits.registry import get_editor
+
+    wider = get_editor("symmetrize", axis="x").output_spec(DEFAULT_SPEC)
+    assert record["metrics"]["distilled_from_spec"] == wider.describe().split()[0]
 
     from inredit.geometry.metrics import iou, mirror_occupancy
     from inredit.nerfstudio.edit_runs import open_run

@@ -76,7 +76,7 @@ def test_every_op_equals_its_function_level_definition(name, inr, dtype):
 
 
 def test_results_have_legal_widths_and_the_documented_specs():
-    inr = random_inr(INRSpec(), 2, 0, torch.float32)
+    inr = random_inr(INRSpec(width=32), 2, 0, torch.float32)
     sym = ops.symmetrize(inr)
     assert (sym.spec.width, sym.spec.n_hidden_layers) == (64, 4) and sym.spec.output_scale == 1.0
     dilated = ops.offset(inr, 0.05)

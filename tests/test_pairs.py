@@ -29,7 +29,7 @@ def test_tiny_config_builds_a_complete_dataset(edit, tmp_path):
         assert 0 <= p["iou_original"] <= 1 and 0 <= p["iou_target"] <= 1 and p["residual_ratio"] > 0
     assert "CARD.md" in {f.name for f in tmp_path.iterdir()}
     tensors = load_file(str(shard_path(tmp_path, 0)))
-    assert tensors["original.weight.0"].shape == (config.shard_size, 32, 48)
+    assert tensors["original.weight.0"].shape == (config.shard_size, config.spec.width, config.spec.n_padded_input_dims)
     assert tensors["target_points"].shape == (config.shard_size, config.stored_target_samples, 3)
     # targets are warm-started: they stay close to their original, far from other shapes' weights
     original, target = tensors["original.weight.1"], tensors["target.weight.1"]

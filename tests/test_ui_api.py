@@ -138,7 +138,7 @@ def test_exact_edits_take_axis_and_radius(app):
     outputs = client.predict([handle_file(EXAMPLE_INRS / "composition.safetensors")], "symmetrize", 1.0, "z", 0.05,
                              api_name="/edit")
     edited, meta = load_inr(next(Path(d) for d in outputs[4] if str(d).endswith(".safetensors")))
-    assert edited.spec.width == 64 and meta["edit"]["editor"]["axis"] == "z"
+    assert edited.spec.width == 2 * DEFAULT_SPEC.width and meta["edit"]["editor"]["axis"] == "z"
     occupancy = inr_occupancy(edited, 32).reshape(32, 32, 32)
     assert (occupancy == occupancy[:, :, ::-1]).mean() > 0.99
     with pytest.raises(Exception, match="radius must be in|maximum"):  # ours, or gradio's own range check
@@ -154,22 +154,22 @@ def assert_union_silhouette(drawn: np.ndarray) -> None:
 
 
 def test_an_uploaded_editor_file_replaces_the_chosen_edit(app):
-    """A trained editor file (here the shipped learned dilate, 1.8 MB, as a user's own would be) is
-    used instead of the dropdown's edit; a file that is not an editor is a one-line message."""
+    """A trained editor file (here the shipped remove-handle, as a user's own would be) is used
+    instead of the dropdown's edit; a file that is not an editor is a one-line message."""
     from inredit_ui.app import EXAMPLE_INRS, editor_card_markdown, uploaded_editor
 
     from inredit.edits.registry import ZOO
 
     client, _ = app
-    editor_file = ZOO / "dilate.safetensors"
+    editor_file = ZOO / "remove-handle.safetensors"
     outputs = client.predict([handle_file(EXAMPLE_INRS / "mug.safetensors")], "identity", 1.0, "x", 0.05,
                              handle_file(editor_file), api_name="/edit")
     row = dict(zip(outputs[3]["headers"], outputs[3]["data"][0]))
-    assert row["volume_change"] > 0.1  # dilated: not the identity chosen in the dropdown
+    assert row["volume_change"] < -0.02  # the handle went: not the identity chosen in the dropdown
     _, meta = load_inr(next(Path(d) for d in outputs[4] if str(d).endswith(".safetensors")))
-    assert meta["edit"]["name"] == "dilate"
+    assert meta["edit"]["name"] == "remove-handle"
     card = editor_card_markdown(uploaded_editor(editor_file))
-    assert card.startswith("**dilate**") and "freq6-w32-h3" in card and "trained on" in card
+    assert card.startswith("**remove-handle**") and DEFAULT_SPEC.describe().split()[0] in card and "trained on" in card
     with pytest.raises(Exception, match="mug.safetensors"):
         client.predict([handle_file(EXAMPLE_INRS / "mug.safetensors")], "identity", 1.0, "x", 0.05,
                        handle_file(EXAMPLE_INRS / "mug.safetensors"), api_name="/edit")
@@ -185,7 +185,7 @@ def test_combine_tab_is_exact(app):
     render, metrics, downloads = client.predict(handle_file(mug), handle_file(ring), "union", api_name="/combine")
     row = dict(zip(metrics["headers"], metrics["data"][0]))
     assert row["shape"] == "mug_union_ring_with_peg" and row["iou_vs_union_of_grids"] > 0.99
-    assert row["volume_result"] >= max(row["volume_a"], row["volume_b"]) and row["width"] == 64
+    assert row["volume_result"] >= max(row["volume_a"], row["volume_b"]) and row["width"] == 2 * DEFAULT_SPEC.width
 
     assert_union_silhouette(np.asarray(Image.open(render).convert("L")) < 250)
 

@@ -1,6 +1,6 @@
 """Distill: bring INRs to another spec by fitting each one's own function (no mesh needed).
 
-Exact edits return wider/deeper INRs (symmetrize: freq6-w32-h3 -> freq6-w64-h4); a learned editor
+Exact edits return wider/deeper INRs (symmetrize: freq6-w64-h3 -> freq6-w128-h4); a learned editor
 or a nerfstudio field needs its own spec back. Samples come from the source INR itself: points
 near its zero level set (uniform candidates with |f| < `near_band`, jittered) and uniform points
 in the cube, labelled with the source's values; then the batched fit of `inredit/fit.py`,
@@ -43,7 +43,7 @@ def parse_spec(text: str) -> INRSpec:
         return DEFAULT_SPEC
     match = re.fullmatch(r"freq(\d+)-w(\d+)-h(\d+)", text)
     if not match:
-        raise InreditError(f"unknown spec {text!r}: use 'default' or freq<F>-w<W>-h<H>, e.g. freq6-w32-h3")
+        raise InreditError(f"unknown spec {text!r}: use 'default' or freq<F>-w<W>-h<H>, e.g. freq6-w64-h3")
     frequencies, width, hidden = map(int, match.groups())
     return INRSpec(n_frequencies=frequencies, width=width, n_hidden_layers=hidden)
 

@@ -30,7 +30,7 @@ class INRSpec:
 
     n_input_dims: int = 3
     n_frequencies: int = 6
-    width: int = 32  # chosen by benchmarks/fit.py (see README)
+    width: int = 64  # chosen by benchmarks/fit_specs.py on third-party meshes (see README)
     n_hidden_layers: int = 3  # tcnn meaning: number of hidden layers, i.e. n_matrices - 1
     n_output_dims: int = 1
     activation: str = "relu"
