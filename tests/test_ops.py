@@ -12,7 +12,7 @@ from inredit.inr.spec import FULLY_FUSED_WIDTHS, INRSpec
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights, init_weights
 
-SPECS = [INRSpec(), INRSpec(width=16, n_hidden_layers=1), INRSpec(width=64, n_hidden_layers=2), INRSpec(n_frequencies=4)]
+SPECS = [INRSpec(), INRSpec(width=16, n_hidden_layers=1), INRSpec(width=64, n_hidden_layers=2), INRSpec(n_frequencies=4, width=32)]
 N_POINTS = 100_000
 
 
