@@ -97,6 +97,9 @@ def remove_handle_scores(editor, inr: INRWeights, mesh_occupancy: np.ndarray, ha
     return {"handle_emptied": float((~after[handle_voxels]).mean()),
             "handle_emptied_unedited": float((~before[handle_voxels]).mean()),
             "body_iou": iou(after[~handle], mesh_occupancy[~handle]),
+            # the fit's own body IoU (the edit's ceiling) and how much of the fitted body the edit keeps
+            "body_iou_unedited": iou(before[~handle], mesh_occupancy[~handle]),
+            "body_kept": iou(after[~handle], before[~handle]),
             "pieces": pieces(after), "pieces_body": pieces(body),
             "volume_change": float(after.mean() - before.mean()) / max(float(before.mean()), 1e-9)}
 
@@ -165,11 +168,12 @@ def main() -> None:
         handle_rows.append(row)
     print(f"## remove-handle ({args.remove_handle_editor or 'shipped'} {remove.kind} editor, {RESOLUTION}^3 grid; "
           "handle boxes in benchmarks/real/meshes.yaml)\n")
-    print(markdown_table(handle_rows, ["mesh", "handle_emptied", "handle_emptied_unedited", "body_iou", "pieces",
-                                       "pieces_body", "volume_change", "handle_emptied_z_up_file"]))
+    print(markdown_table(handle_rows, ["mesh", "handle_emptied", "handle_emptied_unedited", "body_iou", "body_iou_unedited",
+                                       "body_kept", "pieces", "pieces_body", "volume_change", "handle_emptied_z_up_file"]))
     print(f"\nmean handle emptied {np.mean([r['handle_emptied'] for r in handle_rows]):.3f} "
           f"(min {min(r['handle_emptied'] for r in handle_rows):.3f}), mean body IoU "
-          f"{np.mean([r['body_iou'] for r in handle_rows]):.3f}\n")
+          f"{np.mean([r['body_iou'] for r in handle_rows]):.3f} (unedited fits {np.mean([r['body_iou_unedited'] for r in handle_rows]):.3f}; "
+          f"fitted body kept by the edit {np.mean([r['body_kept'] for r in handle_rows]):.3f})\n")
 
     targets = fit_dilate_targets(meshes, job, work / "dilate-targets")
     truths, baselines = {}, {}  # per mesh, shared by both editors
