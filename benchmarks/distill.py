@@ -66,7 +66,7 @@ def main() -> None:
     rows = [{"method": "identity", "steps": 0, **score(config.edit, test.original, truth, RESOLUTION, False)},
             {"method": "direct fit of the target (upper bound)", "steps": 12000,
              **score(config.edit, test.target, truth, RESOLUTION, False)},
-            {"method": f"exact symmetrize ({exact.spec.describe().split(' ')[0]})", "steps": 0,
+            {"method": f"exact symmetrize ({exact.spec.short_name})", "steps": 0,
              **score(config.edit, exact, truth, RESOLUTION, False)}]
     for init_name, init in (("warm start from the input", test.original), ("shared initialization", None)):
         for steps in args.steps:

@@ -64,7 +64,7 @@ def quality_table(meshes: list, specs: list[INRSpec], fit_config: FitConfig, sam
         seconds = time.perf_counter() - t0
         for i, mesh in enumerate(meshes):
             m = inr_vs_mesh_metrics(result.inr.select(i), mesh)
-            rows.append({"sampling": label, "spec": spec.describe().split(" (")[0], "params": spec.n_params(),
+            rows.append({"sampling": label, "spec": spec.short_name, "params": spec.n_params(),
                          "shape": mesh.path.name, "iou": m["iou"], "chamfer_l1": m["chamfer_l1"],
                          "normal_consistency": m["normal_consistency"], "dead_inside": m["dead_inside"],
                          "batch_fit_seconds": seconds})
@@ -119,7 +119,7 @@ def main() -> None:
     print()
     exact_surface = dataclasses.replace(job.sampling, surface_fraction=0.2, near_fraction=0.35)
     sampling = quality_table(meshes, [job.spec], fit_config, exact_surface, "20 % on the surface, 35 % near (before)")
-    sampling += [row | {"sampling": "no exact-surface, 55 % near (default)"} for row in quality if row["spec"] == job.spec.describe().split(" (")[0]]
+    sampling += [row | {"sampling": "no exact-surface, 55 % near (default)"} for row in quality if row["spec"] == job.spec.short_name]
     print("## SDF sampling at the default spec: exact-surface samples (target 0) against near-surface ones\n")
     print(markdown_table(sampling, ["sampling", "shape", "iou", "chamfer_l1", "dead_inside"]))
     for label in dict.fromkeys(row["sampling"] for row in sampling):

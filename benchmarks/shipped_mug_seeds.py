@@ -53,7 +53,7 @@ def main() -> None:
         for seed in args.seeds:
             seeded = dataclasses.replace(job, fit=dataclasses.replace(job.fit, seed=seed))
             # fit_meshes skips a mesh whose fit of the same job is already in the folder
-            record = fit_meshes([MUG], work / f"{job.spec.describe().split()[0]}-seed{seed}", seeded)[0]
+            record = fit_meshes([MUG], work / f"{job.spec.short_name}-seed{seed}", seeded)[0]
             with torch.no_grad():
                 edited = save_inr(Path(tmp) / f"edited{seed}.safetensors", editor.edit(load_inr(record.path)[0]))
             rows.append({"fit_seed": seed, "fit_iou": record.metrics["iou"]} | shipped_mug_handle_scores(edited, MUG))

@@ -35,6 +35,8 @@ def test_symmetrized_shape_distills_back_to_the_default_spec_and_resumes(tmp_pat
 def test_spec_names_parse_and_bad_ones_are_one_line_errors():
     assert parse_spec("default") == DEFAULT_SPEC
     assert parse_spec("freq6-w64-h4") == INRSpec(width=64, n_hidden_layers=4)
+    spec = INRSpec(n_frequencies=4, width=32, n_hidden_layers=2)
+    assert spec.short_name == "freq4-w32-h2" and parse_spec(spec.short_name) == spec
     with pytest.raises(InreditError, match="unknown spec 'wide'"):
         parse_spec("wide")
     with pytest.raises(InreditError, match="width 48 is not one of"):

@@ -29,7 +29,7 @@ def random_weights(spec, batch, channels, generator):
 
 
 @pytest.mark.parametrize("layer_class", [DWSLayer, EmbeddedDWSLayer], ids=["full", "embedded"])
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.describe().split(" ")[0])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.short_name)
 def test_dws_layer_is_equivariant(spec, layer_class):
     g = torch.Generator().manual_seed(0)
     layer = layer_class(spec.layer_shapes(), 3, 5).double()
@@ -141,7 +141,7 @@ def test_channel_norm_is_equivariant():
 
 @pytest.mark.parametrize("options", [{}, {"mirror_inputs": (0,)}, {"iterations": 2}],
                          ids=["plain", "mirror-x-channel", "two-steps"])
-@pytest.mark.parametrize("spec", SPECS[:2], ids=lambda s: s.describe().split(" ")[0])
+@pytest.mark.parametrize("spec", SPECS[:2], ids=lambda s: s.short_name)
 def test_editor_is_equivariant_and_edited_function_ignores_input_permutation(spec, options):
     # float64: equivariance is exact in real arithmetic, so only rounding (~1e-12) may differ;
     # in float32 a permuted summation order alone can move a near-zero output past any tight tolerance

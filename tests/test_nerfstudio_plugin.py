@@ -249,7 +249,7 @@ def test_ns_edit_with_an_exact_widening_edit_distills_back_to_the_run_spec(train
     assert result.inr.spec == DEFAULT_SPEC
     record = json.loads((result.run_dir / "inredit_edit.json").read_text())
     wider = dilate.output_spec(DEFAULT_SPEC)
-    assert wider.width > DEFAULT_SPEC.width and record["metrics"]["distilled_from_spec"] == wider.describe().split()[0]
+    assert wider.width > DEFAULT_SPEC.width and record["metrics"]["distilled_from_spec"] == wider.short_name
     assert record["metrics"]["distilled_iou_to_exact_edit"] >= 0.95
     before, after = inr_occupancy(result.source.inr, 48)[0], inr_occupancy(result.inr, 48)[0]
     assert after.sum() > 1.1 * before.sum() and (before & ~after).mean() < 0.005  # it grew, kept what was inside
@@ -280,7 +280,7 @@ def test_ns_edit_symmetrize_gives_a_symmetric_run_that_ns_render_loads(tmp_path)
     from inredit.edits.registry import get_editor
 
     wider = get_editor("symmetrize", axis="x").output_spec(DEFAULT_SPEC)
-    assert record["metrics"]["distilled_from_spec"] == wider.describe().split()[0]
+    assert record["metrics"]["distilled_from_spec"] == wider.short_name
 
     from inredit.geometry.metrics import iou, mirror_occupancy
     from inredit.nerfstudio.edit_runs import open_run

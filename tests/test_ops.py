@@ -44,7 +44,7 @@ def assert_same_function(got, expected, dtype):
 def inr_cases():
     for dtype in (torch.float32, torch.float64):
         for i, spec in enumerate(SPECS):
-            yield f"random-{spec.describe().split(' ')[0]}-{dtype}".replace("torch.", ""), random_inr(spec, 3, i, dtype), dtype
+            yield f"random-{spec.short_name}-{dtype}".replace("torch.", ""), random_inr(spec, 3, i, dtype), dtype
         yield f"fitted-{dtype}".replace("torch.", ""), fitted_inrs(dtype), dtype
 
 

@@ -169,7 +169,7 @@ def test_an_uploaded_editor_file_replaces_the_chosen_edit(app):
     _, meta = load_inr(next(Path(d) for d in outputs[4] if str(d).endswith(".safetensors")))
     assert meta["edit"]["name"] == "remove-handle"
     card = editor_card_markdown(uploaded_editor(editor_file))
-    assert card.startswith("**remove-handle**") and DEFAULT_SPEC.describe().split()[0] in card and "trained on" in card
+    assert card.startswith("**remove-handle**") and DEFAULT_SPEC.short_name in card and "trained on" in card
     with pytest.raises(Exception, match="mug.safetensors"):
         client.predict([handle_file(EXAMPLE_INRS / "mug.safetensors")], "identity", 1.0, "x", 0.05,
                        handle_file(EXAMPLE_INRS / "mug.safetensors"), api_name="/edit")

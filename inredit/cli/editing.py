@@ -51,8 +51,8 @@ def editors() -> None:
     for column in ("name", "kind", "input spec", "output spec (default-spec input)", "description"):
         table.add_column(column)
     for name, editor in available_editors().items():
-        spec_in = editor.spec.describe().split(" ")[0] if editor.spec is not None else "any"
-        spec_out = editor.output_spec(editor.spec or DEFAULT_SPEC).describe().split(" ")[0]
+        spec_in = editor.spec.short_name if editor.spec is not None else "any"
+        spec_out = editor.output_spec(editor.spec or DEFAULT_SPEC).short_name
         table.add_row(name, editor.kind, spec_in, spec_out, editor.description)
     console.print(table)
 

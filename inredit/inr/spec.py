@@ -117,11 +117,13 @@ class INRSpec:
         """Short stable id (same across processes, unlike `hash`)."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]
 
+    @property
+    def short_name(self) -> str:
+        """`freq<F>-w<W>-h<H>`, the form `inredit distill --spec` reads (`fitting.distill.parse_spec`)."""
+        return f"freq{self.n_frequencies}-w{self.width}-h{self.n_hidden_layers}"
+
     def describe(self) -> str:
-        return (
-            f"freq{self.n_frequencies}-w{self.width}-h{self.n_hidden_layers}"
-            f" ({self.n_params()} params, input {self.n_encoded_dims}->{self.n_padded_input_dims})"
-        )
+        return f"{self.short_name} ({self.n_params()} params, input {self.n_encoded_dims}->{self.n_padded_input_dims})"
 
 
 DEFAULT_SPEC = INRSpec()

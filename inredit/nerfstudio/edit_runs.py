@@ -201,7 +201,7 @@ def distill_back(edited: INRWeights, original: INRWeights) -> tuple[INRWeights, 
     from inredit.fitting.distill import distill_with_agreement
 
     result, ious = distill_with_agreement(edited, original.spec, init=original)
-    return result.inr, {"from_spec": edited.spec.describe().split(" ")[0], "iou": ious}
+    return result.inr, {"from_spec": edited.spec.short_name, "iou": ious}
 
 
 def _write_run(source: SourceRun, inr: INRWeights, run_dir: Path, editor: Editor, strength: float,
