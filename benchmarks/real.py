@@ -181,8 +181,8 @@ def main() -> None:
         truths[k] = OffsetShape(shapes[k], DILATE_RADIUS).occupancy(grid)
         baselines[k] = (iou(inr_occupancy(inrs[k], RESOLUTION)[0], truths[k]), iou(inr_occupancy(targets[k], RESOLUTION)[0], truths[k]))
     dilate_rows = []
-    shipped = available_editors()  # the exact dilate, and the learned one if one ships for this spec
-    dilate_editors = {name: get_editor(name) for name in ("dilate", "dilate-learned")
+    shipped = available_editors()  # the exact dilate (its default radius), and the learned one if one ships for this spec
+    dilate_editors = {name: shipped[name] for name in ("dilate", "dilate-learned")
                       if name in shipped and shipped[name].spec in (None, job.spec)}
     for name, editor in dilate_editors.items():
         for k in files:
