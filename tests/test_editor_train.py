@@ -229,7 +229,8 @@ def test_cli_train_evaluate_and_edit_with_an_editor_file(tiny_pairs, tmp_path, r
 
     data = load_pairs(tiny_pairs, "test")
     inr_file = save_inr(tmp_path / "shape.safetensors", data.original.select([0]))
-    code, out, err = run_cli("edit", inr_file, "--edit", "dilate", "--editor", editor_file, "--out", tmp_path / "edited")
+    code, out, err = run_cli("edit", inr_file, "--edit", "dilate", "--editor", editor_file, "--out", tmp_path / "edited",
+                             "--mesh-resolution", "64", "--render-size", "64")
     assert code == 0, err
     edited, meta = load_inr(tmp_path / "edited" / "shape_dilate.safetensors")
     assert meta["edit"]["name"] == "dilate" and (tmp_path / "edited" / "shape_dilate_before_after.png").exists()

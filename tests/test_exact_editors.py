@@ -1,8 +1,11 @@
 """Exact editors behind the registry and the command line: symmetrize, mirror, dilate, erode, combine."""
 
+import numpy as np
 import pytest
 import torch
+import trimesh
 from conftest import REPO
+from PIL import Image
 
 from inredit.edits.exact import ExactEditor
 from inredit.edits.registry import available_editors, get_editor
@@ -68,7 +71,7 @@ def test_all_or_nothing_edits_refuse_partial_strength():
 
 def test_cli_edit_symmetrize_and_combine(tmp_path, run_cli):
     code, out, err = run_cli("edit", EXAMPLES / "composition.safetensors", "--edit", "symmetrize", "--axis", "z",
-                             "--out", tmp_path / "sym")
+                             "--out", tmp_path / "sym", "--mesh-resolution", "64", "--render-size", "64")
     assert code == 0, err
     edited, meta = load_inr(tmp_path / "sym" / "composition_symmetrize.safetensors")
     assert edited.spec.width == 2 * DEFAULT_SPEC.width and meta["edit"]["editor"] == {"kind": "exact", "edit": "symmetrize", "axis": "z", "radius": 0.05}
@@ -119,7 +122,8 @@ def test_cli_edits_inrs_of_two_specs_in_one_call_and_records_their_hashes(tmp_pa
 
     wide = save_inr(tmp_path / "wide.safetensors", get_editor("symmetrize", axis="z").edit(example("vase")))
     inputs = [EXAMPLES / "mug.safetensors", wide]
-    code, _, err = run_cli("edit", *inputs, "--edit", "mirror", "--axis", "x", "--out", tmp_path / "out")
+    code, _, err = run_cli("edit", *inputs, "--edit", "mirror", "--axis", "x", "--out", tmp_path / "out",
+                           "--mesh-resolution", "48", "--render-size", "48")
     assert code == 0, err
     x = torch.rand(2000, 3, generator=torch.Generator().manual_seed(2)) * 2 - 1
     for path in inputs:
@@ -129,7 +133,12 @@ def test_cli_edits_inrs_of_two_specs_in_one_call_and_records_their_hashes(tmp_pa
         torch.testing.assert_close(forward(edited, x), forward(source, x * torch.tensor([-1.0, 1.0, 1.0])),
                                    rtol=0, atol=1e-5)
         assert meta["edit"]["input"] == path.name and meta["edit"]["input_sha256"] == file_sha256(path)
-        assert (tmp_path / "out" / f"{path.stem}_mirror.glb").exists()
+        mesh = trimesh.load(tmp_path / "out" / f"{path.stem}_mirror.glb", force="mesh")
+        # marching cubes on the 48^3 grid asked for: every vertex has two coordinates on its lattice
+        on_lattice = np.isclose((mesh.vertices + 1) * 47 / 2, np.round((mesh.vertices + 1) * 47 / 2), atol=1e-3)
+        assert len(mesh.vertices) > 100 and (on_lattice.sum(1) >= 2).all()
+        with Image.open(tmp_path / "out" / f"{path.stem}_mirror_before_after.png") as png:
+            assert png.height == 2 * 48 + 4  # before above after, 48-pixel views, a 4-pixel gap
 
 
 def test_per_spec_runs_once_per_spec_and_keeps_input_order():

@@ -13,7 +13,7 @@ from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights, init_weights
 
 SPECS = [INRSpec(), INRSpec(width=16, n_hidden_layers=1), INRSpec(width=64, n_hidden_layers=2), INRSpec(n_frequencies=4, width=32)]
-N_POINTS = 100_000
+N_POINTS = 20_000  # exactness holds pointwise: more points only add time
 
 
 def random_inr(spec, batch, seed, dtype):

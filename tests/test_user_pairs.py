@@ -107,7 +107,8 @@ def test_an_editor_trained_on_user_pairs_moves_held_out_shapes_towards_their_edi
     from inredit.inr.io import save_inr
 
     original = save_inr(root / "held_out.safetensors", test.original.select(0))
-    code, out, err = run_cli("edit", original, "--edit", "remove-knob", "--editor", editor_file, "--out", root / "edited")
+    code, out, err = run_cli("edit", original, "--edit", "remove-knob", "--editor", editor_file, "--out", root / "edited",
+                             "--mesh-resolution", "64", "--render-size", "64")
     assert code == 0, err
     edited_inr, meta = load_inr(root / "edited" / "held_out_remove-knob.safetensors")
     assert meta["edit"]["name"] == "remove-knob"

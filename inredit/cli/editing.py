@@ -26,13 +26,15 @@ def edit(
     axis: Annotated[Optional[str], typer.Option(help="Exact symmetrize / mirror: x, y or z (default x).")] = None,
     radius: Annotated[Optional[float], typer.Option(help="Exact dilate / erode: offset in the normalized cube (default 0.05).")] = None,
     mesh_format: Annotated[str, typer.Option(help="glb, ply or obj.")] = "glb",
+    mesh_resolution: Annotated[int, typer.Option(help="Marching-cubes grid size (the metrics use a 64^3 subgrid of it).")] = 192,
+    render_size: Annotated[int, typer.Option(help="Pixels per view of the before/after renders.")] = 256,
 ) -> None:
     """Edit INRs in one batched call; writes edited INRs, meshes and before/after renders."""
     from inredit.edits.outputs import edit_files
     from inredit.edits.registry import resolve_editor
 
     editor = resolve_editor(edit_name, editor_file, axis, radius)
-    results = edit_files(inputs, editor, out, strength, mesh_format=mesh_format)
+    results = edit_files(inputs, editor, out, strength, mesh_resolution, mesh_format, render_size=render_size)
     table = Table(title=f"{editor.name} (strength {strength}) -> {out}")
     for column in ("input", "volume change", "IoU before/after", "symmetry before", "symmetry after"):
         table.add_column(column, justify="right")

@@ -63,9 +63,13 @@ def grid_values_and_metrics(before: INRWeights, after: INRWeights, resolution: i
 
 
 def edit_files(inputs: Sequence[str | Path], editor: Editor, out_dir: str | Path, strength: float = 1.0,
-               resolution: int = 192, mesh_format: str = "glb", job: FitJob | None = None) -> list[dict]:
+               resolution: int = 192, mesh_format: str = "glb", job: FitJob | None = None,
+               render_size: int = 256) -> list[dict]:
+    """`resolution`: the marching-cubes grid; `render_size`: pixels per view of the before/after image."""
     out_dir = Path(out_dir)
     check_mesh_format(mesh_format)
+    if render_size < 16 or resolution < 16:
+        raise InreditError(f"render size and mesh resolution must be at least 16, got {render_size} and {resolution}")
     outcomes = edit_batch(load_inputs(inputs, out_dir, job), editor, strength)
     cameras = orbit_cameras(4)
     results = []
@@ -74,8 +78,8 @@ def edit_files(inputs: Sequence[str | Path], editor: Editor, out_dir: str | Path
         values, metrics = grid_values_and_metrics(before, after, resolution)
         stem = out_dir / f"{name}_{editor.name}"
         edited_path = save_inr(stem.with_suffix(".safetensors"), after, outcome.metadata | {"metrics": metrics})
-        grid = image_grid([render_sdf_views(sdf_function(before), cameras, 256),
-                           render_sdf_views(sdf_function(after), cameras, 256)])
+        grid = image_grid([render_sdf_views(sdf_function(before), cameras, render_size),
+                           render_sdf_views(sdf_function(after), cameras, render_size)])
         png = save_png(grid, out_dir / f"{name}_{editor.name}_before_after.png")
         mesh = save_mesh(grid_to_mesh(values), stem.with_suffix(f".{mesh_format}"))
         results.append({"name": name, "inr": edited_path, "render": png, "mesh": mesh, **metrics})
