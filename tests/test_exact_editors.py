@@ -92,6 +92,8 @@ def test_cli_edit_symmetrize_and_combine(tmp_path, run_cli):
     assert code == 2 and "unknown op 'xor'" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli("edit", EXAMPLES / "mug.safetensors", "--edit", "mirror", "--axis", "q", "--out", tmp_path / "m")
     assert code == 2 and "unknown axis 'q'" in err
+    code, _, err = run_cli("edit", EXAMPLES / "mug.safetensors", "--edit", "mirror", "--render-size", "8", "--out", tmp_path / "m")
+    assert code == 2 and "at least 16, got 8" in err and not (tmp_path / "m").exists()
 
     code, out, _ = run_cli("editors")
     assert code == 0 and "symmetrize" in out and "exact" in out and "remove-handle" in out
