@@ -13,7 +13,8 @@ the fit job (`--config`, default: the default job, `up: auto`), then:
 - remove-handle (objects with a handle box): `handle_emptied` = share of the mesh's inside voxels
   in the box that the edit turns outside (the unedited INR's value beside it), `body_iou` = IoU
   with the mesh outside the box, `pieces` = connected parts of the edited shape vs of the mesh's
-  body (more pieces = floating remnants of the handle), all on a 96^3 grid;
+  body (more pieces: remnants of the handle or a body broken apart), `handle_remnants` = parts of
+  the edited shape wholly inside the box (floating pieces of the handle), all on a 96^3 grid;
 - the same object stored z-up (rotated file, fitted with `up: auto`): remove-handle again, to
   check that the edit does not depend on the file's up axis;
 - dilate r = 0.05 (exact and learned): gap closed = (IoU_edit - IoU_identity) / (IoU_direct_fit
@@ -78,10 +79,14 @@ def z_up_copy(path: Path, out_dir: Path) -> Path:
     return target
 
 
-def pieces(occupancy: np.ndarray) -> int:
-    labels = label(occupancy.reshape((RESOLUTION,) * 3), connectivity=1)
-    sizes = np.bincount(labels.ravel())[1:]
-    return int((sizes >= MIN_PIECE_VOXELS).sum())
+def pieces(occupancy: np.ndarray, within: np.ndarray | None = None) -> int:
+    """Connected parts of an occupancy grid; with `within`, only the parts wholly inside that mask."""
+    labels = label(occupancy.reshape((RESOLUTION,) * 3), connectivity=1).ravel()
+    sizes = np.bincount(labels)[1:]
+    keep = sizes >= MIN_PIECE_VOXELS
+    if within is not None:  # a part with any voxel outside the mask is not wholly inside it
+        keep &= np.bincount(labels[~within], minlength=len(sizes) + 1)[1:] == 0
+    return int(keep.sum())
 
 
 def box_mask(points: np.ndarray, box: list) -> np.ndarray:
@@ -101,6 +106,8 @@ def remove_handle_scores(editor, inr: INRWeights, mesh_occupancy: np.ndarray, ha
             "body_iou_unedited": iou(before[~handle], mesh_occupancy[~handle]),
             "body_kept": iou(after[~handle], before[~handle]),
             "pieces": pieces(after), "pieces_body": pieces(body),
+            # parts of the edited shape wholly inside the handle box: floating remnants of the handle
+            "handle_remnants": pieces(after, within=handle),
             "volume_change": float(after.mean() - before.mean()) / max(float(before.mean()), 1e-9)}
 
 
@@ -169,7 +176,7 @@ def main() -> None:
     print(f"## remove-handle ({args.remove_handle_editor or 'shipped'} {remove.kind} editor, {RESOLUTION}^3 grid; "
           "handle boxes in benchmarks/real/meshes.yaml)\n")
     print(markdown_table(handle_rows, ["mesh", "handle_emptied", "handle_emptied_unedited", "body_iou", "body_iou_unedited",
-                                       "body_kept", "pieces", "pieces_body", "volume_change", "handle_emptied_z_up_file"]))
+                                       "body_kept", "pieces", "pieces_body", "handle_remnants", "volume_change", "handle_emptied_z_up_file"]))
     print(f"\nmean handle emptied {np.mean([r['handle_emptied'] for r in handle_rows]):.3f} "
           f"(min {min(r['handle_emptied'] for r in handle_rows):.3f}), mean body IoU "
           f"{np.mean([r['body_iou'] for r in handle_rows]):.3f} (unedited fits {np.mean([r['body_iou_unedited'] for r in handle_rows]):.3f}; "
