@@ -9,7 +9,7 @@ import trimesh
 
 from inredit.errors import InreditError
 from inredit.fitting.job import FitJob
-from inredit.fitting.meshes import DEAD_ZONE_RETRIES, RETRY_SEED_STRIDE, FitWarning, fit_meshes
+from inredit.fitting.meshes import DEAD_ZONE_RETRIES, RETRY_LEAK, RETRY_SEED_STRIDE, FitWarning, fit_meshes
 from inredit.fitting.optimize import (
     FitConfig,
     dead_inside_share,
@@ -102,6 +102,30 @@ def test_a_shape_left_with_dead_zones_is_refitted_and_the_better_fit_kept(tmp_pa
     assert [r.metrics["dead_inside_samples"] for r in records] == [0.0, 0.0]
     seeds = [load_inr(r.path)[1]["fit"]["config"]["seed"] for r in records]
     assert seeds == [job.fit.seed, job.fit.seed + RETRY_SEED_STRIDE]  # recorded: a re-run gives the same INR
+    leaks = [load_inr(r.path)[1]["fit"]["config"]["leak"] for r in records]
+    assert leaks == [0.0, RETRY_LEAK]  # the refit starts leaky, the first fit is plain
+
+
+def test_a_leaky_start_revives_a_net_whose_units_are_all_off():
+    points, sdf = shape_samples(trimesh.creation.icosphere(radius=0.5))
+    dead = init_weights(SMALL, 1)
+    dead.weights[-2] = -dead.weights[-2].abs()  # inputs of the last hidden layer are >= 0: every unit off everywhere
+    batch = stack_samples([points], [sdf])
+    config = FitConfig(steps=400, points_per_step=512)
+    plain = fit_batch(*batch, SMALL, config, init=dead).inr
+    leaky = fit_batch(*batch, SMALL, dataclasses.replace(config, leak=RETRY_LEAK), init=dead).inr
+    assert dead_inside_share(plain, *batch)[0] == 1.0  # no gradient reaches a unit that is off: f stays 0
+    assert dead_inside_share(leaky, *batch)[0] < 0.005
+    leaky_values = forward(leaky, torch.as_tensor(points, dtype=torch.float32))[0].numpy()
+    away = np.abs(sdf) > 0.02  # the plain ReLU net it ends as fits the sphere (sign right off the surface)
+    assert ((leaky_values < 0) == (sdf < 0))[away].mean() > 0.99
+
+
+def test_the_leak_anneals_to_plain_relu_by_half_the_steps():
+    config = FitConfig(steps=100, leak=0.3)
+    assert config.slope_at(0) == pytest.approx(0.3) and 0 < config.slope_at(25) < 0.3
+    assert config.slope_at(50) == 0.0 and config.slope_at(99) == 0.0
+    assert FitConfig().slope_at(0) == 0.0
 
 
 def small_job(**kw):

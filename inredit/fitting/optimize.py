@@ -30,6 +30,14 @@ class FitConfig:
     truncation: float = 0.1  # exact SDF inside |sdf| < t; beyond it only sign and |f| >= t are asked
     eikonal_weight: float = 0.0  # optional |grad f| = 1 term on the sampled points
     seed: int = 0
+    # Leaky ReLU slope at the start, down to plain ReLU (what the stored INR computes) at half the
+    # steps. A region where every unit is off gets no gradient under ReLU (a dead zone: f == 0, and
+    # no fit recovers it); the leak lets it learn, then the second half trains the exact network.
+    # Refits of shapes left with dead zones use it (fitting/meshes.py); 0 = plain ReLU throughout.
+    leak: float = 0.0
+
+    def slope_at(self, step: int) -> float:
+        return self.leak * max(0.0, 1.0 - step / max(1, self.steps // 2))
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -129,7 +137,7 @@ def fit_batch(
         y = epoch_target[:, start : start + config.points_per_step]
         if config.eikonal_weight > 0:
             x = x.detach().requires_grad_(True)
-        pred = forward(INRWeights(spec, params, biases), x)
+        pred = forward(INRWeights(spec, params, biases), x, negative_slope=config.slope_at(step))
         error = truncated_l1(pred, y, config.truncation)
         per_inr = error.mean(dim=1)
         loss = per_inr.sum()

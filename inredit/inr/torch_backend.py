@@ -12,11 +12,12 @@ from inredit.inr.encoding import frequency_features
 from inredit.inr.weights import INRWeights
 
 
-def forward(inr: INRWeights, points: torch.Tensor) -> torch.Tensor:
+def forward(inr: INRWeights, points: torch.Tensor, negative_slope: float = 0.0) -> torch.Tensor:
     """Evaluate a batch of INRs.
 
     points: `(B, N, d)` (one point set per INR) or `(N, d)` (shared by all INRs).
     Returns `(B, N)` if the INR has one output, else `(B, N, n_out)`.
+    `negative_slope` > 0 evaluates with leaky ReLUs instead (fitting only: tcnn's network is plain ReLU).
     """
     batch = inr.batch_size
     if points.dim() == 2:
@@ -37,7 +38,10 @@ def forward(inr: INRWeights, points: torch.Tensor) -> torch.Tensor:
         if inr.biases is not None:
             h = h + inr.biases[i].unsqueeze(1)
         if i < last:
-            h = torch.relu_(h)  # in place: bmm's backward needs its inputs, not this output
+            if negative_slope > 0:
+                h = torch.nn.functional.leaky_relu_(h, negative_slope)
+            else:
+                h = torch.relu_(h)  # in place: bmm's backward needs its inputs, not this output
     h = h * inr.spec.output_scale
     return h.squeeze(-1) if inr.spec.n_output_dims == 1 else h
 
