@@ -112,7 +112,7 @@ def fit_meshes(
             if on_progress is not None:
                 on_progress(f"fitting {n} shape(s)", offset + step + 1, total_steps)
 
-        attempts = [_fit_group(batch, list(range(len(batch))), job, job.fit.seed, init, step_callback)]
+        attempts = [_fit_group(batch, list(range(len(batch))), job, job.fit, init, step_callback)]
         done_steps += job.fit.steps
         best = [(0, i) for i in range(len(batch))]  # (attempt, index in that attempt) of each shape
         tries = [1] * len(batch)
@@ -126,8 +126,8 @@ def fit_meshes(
                 if on_progress is not None:
                     on_progress(f"refitting {n} shape(s) with dead zones", step + 1, job.fit.steps)
 
-            attempts.append(_fit_group(batch, again, job, job.fit.seed + retry * RETRY_SEED_STRIDE, init, retry_callback,
-                                       leak=job.fit.leak or RETRY_LEAK))
+            refit = dataclasses.replace(job.fit, seed=job.fit.seed + retry * RETRY_SEED_STRIDE, leak=job.fit.leak or RETRY_LEAK)
+            attempts.append(_fit_group(batch, again, job, refit, init, retry_callback))
             for j, k in enumerate(again):
                 tries[k] += 1
                 if attempts[-1].dead[j] < dead[k]:
@@ -157,19 +157,18 @@ class _GroupFit:
     inr: INRWeights  # on the CPU
     final_loss: np.ndarray
     dead: np.ndarray  # share of inside samples where f == 0, per shape
-    config: FitConfig  # the job's, with the seed this attempt drew its samples and minibatch order with
+    config: FitConfig  # the job's, or a refit's (other seed for samples and minibatch order, leaky start)
 
 
-def _fit_group(batch: list[Mesh], shapes: list[int], job: FitJob, seed: int, init: INRWeights | None,
-               on_step: Callable[[int], None], leak: float | None = None) -> _GroupFit:
-    """One batched fit of `batch[shapes]` from samples and minibatch order drawn with `seed` (and `leak`, if given)."""
-    samples = [sample_sdf(batch[k], job.sampling, seed=seed) for k in shapes]
+def _fit_group(batch: list[Mesh], shapes: list[int], job: FitJob, fit: FitConfig, init: INRWeights | None,
+               on_step: Callable[[int], None]) -> _GroupFit:
+    """One batched fit of `batch[shapes]` by `fit` (the job's, or a refit's), samples drawn with its seed."""
+    samples = [sample_sdf(batch[k], job.sampling, seed=fit.seed) for k in shapes]
     points, sdf = stack_samples([s.points for s in samples], [s.sdf for s in samples])
     points, sdf = points.to(job.device), sdf.to(job.device)
-    config = dataclasses.replace(job.fit, seed=seed, leak=job.fit.leak if leak is None else leak)
-    result = fit_batch(points, sdf, job.spec, config, init=init, on_step=on_step)
+    result = fit_batch(points, sdf, job.spec, fit, init=init, on_step=on_step)
     dead = dead_inside_share(result.inr, points, sdf)  # here, not in every fit_batch
-    return _GroupFit(result.inr.to("cpu"), np.asarray(result.final_loss, dtype=np.float64), dead, config)
+    return _GroupFit(result.inr.to("cpu"), np.asarray(result.final_loss, dtype=np.float64), dead, fit)
 
 
 def fit_metadata(item: Mesh, job: FitJob, metrics: dict, seconds: float, warm_start: bool, fit_config: FitConfig) -> dict:
