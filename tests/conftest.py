@@ -3,7 +3,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import trimesh
+
+from inredit.inr.weights import INRWeights
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 REPO = Path(__file__).resolve().parent.parent
@@ -14,8 +17,6 @@ SHAPES = REPO / "scenes" / "shapes"
 def seeded_torch():
     """Modules built from torch's global RNG (editors, layers) get the same init in every run,
     whatever ran before: a test's outcome must not depend on test order or luck."""
-    import torch
-
     torch.manual_seed(0)
 
 
@@ -42,3 +43,12 @@ def box_mesh_file(tmp_path):
     path = tmp_path / "box.ply"
     trimesh.creation.box(extents=(1.0, 0.6, 0.8)).export(path)
     return path
+
+
+def rescale_neurons(inr, generator):
+    """The same function: each hidden neuron's row times a random a > 0, its outgoing column times 1 / a."""
+    weights = [w.clone() for w in inr.weights]
+    for i in range(len(weights) - 1):
+        a = torch.exp(torch.empty(weights[i].shape[:2], dtype=weights[i].dtype).uniform_(-1.5, 1.5, generator=generator))
+        weights[i], weights[i + 1] = weights[i] * a[:, :, None], weights[i + 1] / a[:, None, :]
+    return INRWeights(inr.spec, weights)

@@ -1,5 +1,6 @@
 import pytest
 import torch
+from conftest import rescale_neurons
 
 from inredit.edits.learning.dwsnet import DWSNet
 from inredit.edits.learning.embedded_layer import EmbeddedDWSLayer
@@ -223,3 +224,22 @@ def test_constant_unit_is_equivariant_and_starts_at_the_input_function():
     with pytest.raises(ValueError, match="iterations"):
         DWSNet(spec, constant_unit=True, iterations=2)
 
+
+
+def test_canonical_scales_make_the_editor_invariant_to_neuron_rescaling():
+    spec = INRSpec(width=16, n_hidden_layers=2)
+    g = torch.Generator().manual_seed(6)
+    inr = INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 2).weights])
+    rescaled = rescale_neurons(inr, g)
+    points = (torch.rand(400, 3, generator=g) * 2 - 1).double()
+    with torch.no_grad():
+        plain = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default").double()
+        plain.set_input_statistics(inr)
+        # a plain DWSNet sees two weight vectors of one function and edits them differently
+        assert not torch.allclose(forward(plain(rescaled), points), forward(plain(inr), points), atol=1e-3)
+        editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default", canonical_scales=True).double()
+        editor.set_input_statistics(inr)
+        torch.testing.assert_close(forward(editor(rescaled), points), forward(editor(inr), points), rtol=1e-9, atol=1e-9)
+        torch.testing.assert_close(forward(editor(inr, 0.0), points), forward(inr, points), rtol=1e-9, atol=1e-9)
+        assert not torch.allclose(forward(editor(inr), points), forward(inr, points), atol=1e-3)
+    assert editor.config["canonical_scales"] is True and "canonical_scales" not in plain.config

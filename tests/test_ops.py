@@ -3,7 +3,7 @@ random and fitted INRs, float32 and float64)."""
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, rescale_neurons
 
 from inredit.errors import InreditError
 from inredit.inr import ops
@@ -73,6 +73,20 @@ def test_every_op_equals_its_function_level_definition(name, inr, dtype):
     assert_same_function(forward(ops.rotate90(inr, "z", 4), x), f, dtype)
     assert_same_function(forward(ops.widen(inr, 128), x), f, dtype)
     assert_same_function(forward(ops.deepen(inr, inr.spec.n_hidden_layers + 2), x), f, dtype)
+    assert_same_function(forward(ops.canonical_scales(inr), x), f, dtype)
+
+
+def test_canonical_scales_pick_one_point_per_rescaling_orbit():
+    inr = fitted_inrs(torch.float64)
+    canonical = ops.canonical_scales(inr)
+    for w in canonical.weights[:-1]:
+        torch.testing.assert_close(w.norm(dim=2), torch.ones(w.shape[:2], dtype=w.dtype))
+    rescaled = rescale_neurons(inr, torch.Generator().manual_seed(0))
+    assert not torch.allclose(rescaled.weights[0], inr.weights[0])
+    for a, b in zip(ops.canonical_scales(rescaled).weights, canonical.weights):  # same orbit -> same weights
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    widened = ops.widen(inr, 128)  # unused (all-zero) neurons stay zero, not NaN
+    assert all(torch.isfinite(w).all() for w in ops.canonical_scales(widened).weights)
 
 
 def test_results_have_legal_widths_and_the_documented_specs():

@@ -9,6 +9,8 @@ float rounding), computed from the weights alone — no samples, no fitting:
 - translate(t):        f(x - t)                      = rotate each (sin, cos) column pair of W_0
 - widen(width):        f                             = append zero neurons
 - deepen(n):           f                             = insert identity layers (relu(I h) = h, h >= 0)
+- canonical_scales:    f                             = each hidden neuron's incoming row at unit norm,
+                       its outgoing column scaled back (relu(a z) = a relu(z) for a > 0)
 - union(a, b):         min(a, b) = relu(a) - relu(-a) - relu(a - b)   (one extra hidden layer)
 - intersection(a, b):  max(a, b) = relu(a) - relu(-a) + relu(b - a)
 - difference(a, b):    max(a, -b) = relu(a) - relu(-a) + relu(-b - a)
@@ -84,6 +86,25 @@ def deepen(inr: INRWeights, n_hidden_layers: int) -> INRWeights:
     eye = torch.eye(inr.spec.width, dtype=inr.weights[0].dtype, device=inr.weights[0].device)
     identity = [eye.expand(inr.batch_size, -1, -1).clone() for _ in range(extra)]
     return _with(inr, inr.weights[:-1] + identity + inr.weights[-1:], n_hidden_layers=n_hidden_layers)
+
+
+def canonical_scales(inr: INRWeights) -> INRWeights:
+    """The same function with every hidden neuron's incoming weights at unit norm. Spec unchanged.
+
+    ReLU is positively homogeneous, so scaling a neuron's row by a > 0 and its outgoing column by
+    1 / a changes the weights, not the function: a fit can land anywhere on that orbit. This picks
+    one point per orbit, layer by layer (a layer's rows are normalized after the previous layer's
+    scales reached its columns). Unused neurons (all-zero rows) are left as they are.
+    """
+    if inr.biases is not None:  # a bias would scale with its neuron's row: not needed for the tcnn layout
+        raise InreditError("canonical_scales needs bias-free INRs (the tiny-cuda-nn layout); this one has biases")
+    weights = [w.clone() for w in inr.weights]
+    for i in range(len(weights) - 1):
+        norms = weights[i].norm(dim=2)  # (B, out): each neuron's incoming norm
+        scale = torch.where(norms > 0, 1.0 / norms.clamp_min(torch.finfo(norms.dtype).tiny), torch.ones_like(norms))
+        weights[i] = weights[i] * scale[:, :, None]
+        weights[i + 1] = weights[i + 1] / scale[:, None, :]
+    return _with(inr, weights)
 
 
 # -- input transforms (spec unchanged) ---------------------------------------------------------

@@ -22,6 +22,12 @@ INRs have no biases and no spare neuron, so without it an edit such as "subtract
 to act on; with it the editor can learn a bias for every neuron (the unit's column) and for the
 output. The edited INR is then one neuron wider, padded to the next FullyFusedMLP width.
 
+`canonical_scales` puts every input INR at one point of its ReLU rescaling orbit first
+(`ops.canonical_scales`: each hidden neuron's incoming weights at unit norm, the function unchanged).
+The DWS layers are equivariant to neuron permutations, not to rescalings: without it, rescaling the
+neurons of a fitted mug (same function, same shape) moves the shipped editor's handle emptied from
+1.00 to 0.73. With it the editor is exactly invariant to them.
+
 `iterations` > 1 applies the same residual step repeatedly, theta_{k+1} = theta_k + s * gamma * Delta(theta_k)
 (a learned, equivariant refinement: each step sees where the previous one went).
 """
@@ -46,7 +52,8 @@ OUTPUT_INIT_SCALES = {"small": 1e-2, "zero-all": 0.0, "default": 1.0}
 class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
                  gamma_init: float = 0.1, output_init: str = "small", mirror_inputs: tuple[int, ...] = (),
-                 iterations: int = 1, layer: str = "full", constant_unit: bool = False, **_: object) -> None:
+                 iterations: int = 1, layer: str = "full", constant_unit: bool = False, canonical_scales: bool = False,
+                 **_: object) -> None:
         super().__init__()
         self.spec = spec
         if any(axis not in range(spec.n_input_dims) for axis in mirror_inputs):
@@ -65,6 +72,9 @@ class DWSNet(nn.Module):
             self.config["mirror_inputs"] = list(self.mirror_inputs)
         if iterations > 1:
             self.config["iterations"] = iterations
+        self.canonical_scales = canonical_scales
+        if canonical_scales:  # only when used: older editor files have no such key
+            self.config["canonical_scales"] = True
         self.constant_unit = constant_unit
         if constant_unit and iterations > 1:
             raise ValueError("constant_unit works with iterations = 1 only")
@@ -108,8 +118,12 @@ class DWSNet(nn.Module):
     @torch.no_grad()
     def set_input_statistics(self, weights: INRWeights) -> None:
         """Per-layer RMS of the training weights (stored with the editor)."""
-        prepared = self.with_constant_unit(weights)
+        prepared = self.with_constant_unit(self.canonical(weights))
         self.input_scale.copy_(torch.stack([w.pow(2).mean().sqrt() for w in prepared]).clamp(min=1e-8))
+
+    def canonical(self, inr: INRWeights) -> INRWeights:
+        """The INR the editor works on: its canonical scales if configured (same function)."""
+        return ops.canonical_scales(inr) if self.canonical_scales else inr
 
     def with_constant_unit(self, inr: INRWeights) -> list[torch.Tensor]:
         """The weights the DWS layers see: the INR's, plus the constant unit if configured."""
@@ -142,6 +156,7 @@ class DWSNet(nn.Module):
         return [w + strength * self.gamma[i] * d for i, (w, d) in enumerate(zip(views[0], delta))]
 
     def forward(self, inr: INRWeights, strength: float = 1.0) -> INRWeights:
+        inr = self.canonical(inr)
         if self.constant_unit:  # the one-wider INR, padded to a FullyFusedMLP width
             edited = self.residual_step(inr, strength)
             return INRWeights(self.output_spec(inr.spec), ops.pad_hidden(edited, self.output_width - inr.spec.width - 1),

@@ -53,7 +53,8 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
         raise InreditError(f"unknown model {config.model!r} (dwsnet or flat-mlp)")
     return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init,
                   output_init=config.output_init, mirror_inputs=config.mirror_inputs, iterations=config.iterations,
-                  layer=config.layer, constant_unit=config.constant_unit)
+                  layer=config.layer, constant_unit=config.constant_unit,
+                  canonical_scales=config.canonical_scales)
 
 
 def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float,

@@ -52,6 +52,7 @@ class TrainConfig:
     mirror_inputs: tuple[int, ...] = ()
     iterations: int = 1  # dwsnet: residual steps per edit (see DWSNet)
     constant_unit: bool = False  # dwsnet: one more hidden neuron that outputs 1 (a bias path; see DWSNet)
+    canonical_scales: bool = False  # dwsnet: inputs at unit incoming norm per neuron (rescaling-invariant; see DWSNet)
     truncation: float = 0.1
     seed: int = 0
 
@@ -62,6 +63,8 @@ class TrainConfig:
                 raise ValueError(f"{name} takes axes 0, 1, 2 (x, y, z), got {list(axes)}")
         if not 0 < self.translation_range <= 0.5:
             raise ValueError(f"translation_range must be in (0, 0.5] (the unit box is 2 wide), got {self.translation_range}")
+        if self.canonical_scales and self.weight_loss > 0:
+            raise ValueError("weight_loss compares weights with the target's; with canonical_scales the edit starts from rescaled weights")
         if self.constant_unit and self.weight_loss > 0:
             raise ValueError("weight_loss compares weights with the target's; with constant_unit the edited INR is wider")
         if len(self.augment_axis_swaps) == 1:
