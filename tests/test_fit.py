@@ -9,7 +9,15 @@ import trimesh
 
 from inredit.errors import InreditError
 from inredit.fitting.job import FitJob
-from inredit.fitting.meshes import DEAD_ZONE_RETRIES, RETRY_LEAK, RETRY_SEED_STRIDE, FitWarning, fit_meshes
+from inredit.fitting.meshes import (
+    DEAD_ZONE_RETRIES,
+    LONG_REFIT_LR,
+    LONG_REFIT_STEPS,
+    RETRY_LEAK,
+    RETRY_SEED_STRIDE,
+    FitWarning,
+    fit_meshes,
+)
 from inredit.fitting.optimize import (
     FitConfig,
     dead_inside_share,
@@ -104,6 +112,29 @@ def test_a_shape_left_with_dead_zones_is_refitted_and_the_better_fit_kept(tmp_pa
     assert seeds == [job.fit.seed, job.fit.seed + RETRY_SEED_STRIDE]  # recorded: a re-run gives the same INR
     leaks = [load_inr(r.path)[1]["fit"]["config"]["leak"] for r in records]
     assert leaks == [0.0, RETRY_LEAK]  # the refit starts leaky, the first fit is plain
+
+
+def test_a_fit_below_the_iou_floor_gets_one_long_refit_and_the_better_iou_is_kept(tmp_path, monkeypatch):
+    import inredit.fitting.meshes as meshes_module
+
+    scores = iter([0.97, 0.80, 0.60,  # first fits of shapes 0, 1, 2; 1 and 2 are below 0.9
+                   0.88, 0.50])  # their long refits: better for 1, worse for 2
+    steps = []
+
+    def metrics(inr, mesh):
+        steps.append(mesh.path.stem)
+        return {"iou": next(scores)}
+
+    monkeypatch.setattr(meshes_module, "inr_vs_mesh_metrics", metrics)
+    job = dataclasses.replace(small_job(), metrics=True, batch_size=3, fit=FitConfig(steps=20, points_per_step=64))
+    records = fit_meshes(mesh_files(tmp_path, 3), tmp_path / "out", job)
+    assert steps == ["shape0", "shape1", "shape2", "shape1", "shape2"]  # only the low ones are refitted
+    assert [r.metrics["iou"] for r in records] == [0.97, 0.88, 0.60]
+    assert [r.metrics["fit_attempts"] for r in records] == [1, 2, 2]
+    configs = [load_inr(r.path)[1]["fit"]["config"] for r in records]
+    assert configs[0]["steps"] == configs[2]["steps"] == 20 and configs[2]["leak"] == 0.0  # the first fit kept
+    assert configs[1]["steps"] == 20 * LONG_REFIT_STEPS and configs[1]["lr"] == pytest.approx(job.fit.lr * LONG_REFIT_LR)
+    assert configs[1]["leak"] == RETRY_LEAK
 
 
 def test_a_leaky_start_revives_a_net_whose_units_are_all_off():
