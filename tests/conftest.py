@@ -6,7 +6,7 @@ import pytest
 import torch
 import trimesh
 
-from inredit.inr.weights import INRWeights
+from inredit.inr import ops
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 REPO = Path(__file__).resolve().parent.parent
@@ -46,9 +46,7 @@ def box_mesh_file(tmp_path):
 
 
 def rescale_neurons(inr, generator):
-    """The same function: each hidden neuron's row times a random a > 0, its outgoing column times 1 / a."""
-    weights = [w.clone() for w in inr.weights]
-    for i in range(len(weights) - 1):
-        a = torch.exp(torch.empty(weights[i].shape[:2], dtype=weights[i].dtype).uniform_(-1.5, 1.5, generator=generator))
-        weights[i], weights[i + 1] = weights[i] * a[:, :, None], weights[i + 1] / a[:, None, :]
-    return INRWeights(inr.spec, weights)
+    """The same function under random neuron rescalings (factors in [e^-1.5, e^1.5])."""
+    scales = [torch.exp(torch.empty(w.shape[:2], dtype=w.dtype).uniform_(-1.5, 1.5, generator=generator))
+              for w in inr.weights[:-1]]
+    return ops.scale_neurons(inr, scales)

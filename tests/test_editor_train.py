@@ -8,8 +8,10 @@ from inredit.edits.learning.augment import (
     mirror_batch,
     permute_batch,
     random_axis_orders,
+    random_neuron_scales,
     random_reflections,
     random_translations,
+    rescale_batch,
     translate_batch,
 )
 from inredit.edits.learning.checkpoint import load_editor, save_editor
@@ -101,6 +103,17 @@ def test_pairs_with_exchanged_axes_keep_their_targets_exact(tiny_pairs, tmp_path
         train.original, train.target, train.target_points, orders), augment_axis_swaps=(0, 1, 2))
     with pytest.raises(ValueError, match="two or more axes"):
         small(tiny_pairs, augment_axis_swaps=(1,))
+
+
+def test_rescaled_pairs_keep_their_targets_exact(tiny_pairs, tmp_path):
+    train = load_pairs(tiny_pairs, "train")
+    scales = random_neuron_scales(train.original, 0.5, torch.Generator().manual_seed(0))
+    assert all(s.min() >= 0.6 and s.max() <= 1.65 and s.std() > 0.1 for s in scales)  # within e^-0.5 .. e^0.5
+    original, target = rescale_batch(train.original, train.target, scales)
+    assert_augmented_pairs_stay_exact(tiny_pairs, tmp_path, train, (original, target, train.target_points),
+                                      augment_rescaling=0.5)
+    with pytest.raises(ValueError, match="augment_rescaling"):
+        small(tiny_pairs, augment_rescaling=-0.1)
 
 
 def test_change_weights_mark_the_samples_an_edit_changes():

@@ -9,8 +9,8 @@ float rounding), computed from the weights alone — no samples, no fitting:
 - translate(t):        f(x - t)                      = rotate each (sin, cos) column pair of W_0
 - widen(width):        f                             = append zero neurons
 - deepen(n):           f                             = insert identity layers (relu(I h) = h, h >= 0)
-- canonical_scales:    f                             = each hidden neuron's incoming row at unit norm,
-                       its outgoing column scaled back (relu(a z) = a relu(z) for a > 0)
+- scale_neurons(a):    f                             = neuron rows times a > 0, outgoing columns / a
+                       (relu(a z) = a relu(z)); canonical_scales: the a giving unit incoming norms
 - union(a, b):         min(a, b) = relu(a) - relu(-a) - relu(a - b)   (one extra hidden layer)
 - intersection(a, b):  max(a, b) = relu(a) - relu(-a) + relu(b - a)
 - difference(a, b):    max(a, -b) = relu(a) - relu(-a) + relu(-b - a)
@@ -88,6 +88,22 @@ def deepen(inr: INRWeights, n_hidden_layers: int) -> INRWeights:
     return _with(inr, inr.weights[:-1] + identity + inr.weights[-1:], n_hidden_layers=n_hidden_layers)
 
 
+def _check_bias_free(inr: INRWeights, what: str) -> None:
+    if inr.biases is not None:  # a bias would scale with its neuron's row; the tcnn layout has none
+        raise InreditError(f"{what} needs bias-free INRs (the tiny-cuda-nn layout); this one has biases")
+
+
+def scale_neurons(inr: INRWeights, scales: list[torch.Tensor]) -> INRWeights:
+    """The same function with hidden layer i's neurons' rows times `scales[i]` `(B, width)` (> 0) and
+    their outgoing columns divided by it (relu(a z) = a relu(z) for a > 0). Spec unchanged."""
+    _check_bias_free(inr, "scale_neurons")
+    weights = [w.clone() for w in inr.weights]
+    for i, scale in enumerate(scales):
+        weights[i] = weights[i] * scale[:, :, None]
+        weights[i + 1] = weights[i + 1] / scale[:, None, :]
+    return _with(inr, weights)
+
+
 def canonical_scales(inr: INRWeights) -> INRWeights:
     """The same function with every hidden neuron's incoming weights at unit norm. Spec unchanged.
 
@@ -96,10 +112,9 @@ def canonical_scales(inr: INRWeights) -> INRWeights:
     one point per orbit, layer by layer (a layer's rows are normalized after the previous layer's
     scales reached its columns). Unused neurons (all-zero rows) are left as they are.
     """
-    if inr.biases is not None:  # a bias would scale with its neuron's row: not needed for the tcnn layout
-        raise InreditError("canonical_scales needs bias-free INRs (the tiny-cuda-nn layout); this one has biases")
-    weights = [w.clone() for w in inr.weights]
-    for i in range(len(weights) - 1):
+    _check_bias_free(inr, "canonical_scales")
+    weights = list(inr.weights)
+    for i in range(len(weights) - 1):  # row i's norms after layer i - 1's scales reached its columns
         norms = weights[i].norm(dim=2)  # (B, out): each neuron's incoming norm
         scale = torch.where(norms > 0, 1.0 / norms.clamp_min(torch.finfo(norms.dtype).tiny), torch.ones_like(norms))
         weights[i] = weights[i] * scale[:, :, None]

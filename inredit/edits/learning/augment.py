@@ -1,16 +1,29 @@
-"""Weight-space augmentations of editor training pairs, all exact: hidden-neuron permutations, and
-mirrorings, axis exchanges and moves of the input coordinates that transform a pair and its target
+"""Weight-space augmentations of editor training pairs, all exact: hidden-neuron permutations and
+rescalings (the same function), and mirrorings, axis exchanges and moves of the input coordinates that transform a pair and its target
 sample points together (so the stored target SDF stays the SDF of the transformed target)."""
 
 from __future__ import annotations
 
 import torch
 
+from inredit.inr import ops
 from inredit.inr.weights import INRWeights
 
 
 def random_permutations(inr: INRWeights, generator: torch.Generator) -> list[torch.Tensor]:
     return [torch.randperm(inr.spec.width, generator=generator) for _ in range(inr.spec.n_hidden_layers)]
+
+
+def random_neuron_scales(inr: INRWeights, max_log_scale: float, generator: torch.Generator) -> list[torch.Tensor]:
+    """Per hidden layer, `(B, width)` factors exp(U(-max_log_scale, max_log_scale)) (for `ops.scale_neurons`)."""
+    return [torch.exp((torch.rand(w.shape[:2], generator=generator) * 2 - 1) * max_log_scale).to(w.dtype)
+            for w in inr.weights[:-1]]
+
+
+def rescale_batch(original: INRWeights, target: INRWeights, scales: list[torch.Tensor]):
+    """Rescale the neurons of pairs, the same factors for both (a target refined from its original
+    keeps its neurons); functions, and so the stored target SDF, unchanged."""
+    return ops.scale_neurons(original, scales), ops.scale_neurons(target, scales)
 
 
 def random_reflections(batch: int, dims: int, axes: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:

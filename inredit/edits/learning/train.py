@@ -24,9 +24,11 @@ from inredit.edits.learning.augment import (
     mirror_batch,
     permute_batch,
     random_axis_orders,
+    random_neuron_scales,
     random_permutations,
     random_reflections,
     random_translations,
+    rescale_batch,
     translate_batch,
 )
 from inredit.edits.learning.baselines import FlatMLPEditor
@@ -173,6 +175,9 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
             if config.augment_permutations:
                 perms = random_permutations(original, generator)
                 original, target = original.permute_hidden(perms), target.permute_hidden(perms)
+            if config.augment_rescaling > 0:
+                scales = random_neuron_scales(original, config.augment_rescaling, generator)
+                original, target = rescale_batch(original, target, scales)
             choice = torch.randint(train.target_sdf.shape[1], (config.points_per_pair,), generator=generator)
             points = train.target_points[idx][:, choice]
             if config.augment_reflections:

@@ -35,6 +35,9 @@ class TrainConfig:
     grad_clip: float = 1.0
     weight_loss: float = 0.0
     augment_permutations: bool = True
+    # rescale each hidden neuron of a pair by exp(U(-r, r)) (rows times a, outgoing columns / a: the
+    # same functions, other weights; fits land anywhere on that orbit); 0 turns it off
+    augment_rescaling: float = 0.0
     # axes (0=x, 1=y, 2=z) whose mirroring commutes with the edit, flipped at random per pair:
     # symmetrize(mirror_y(S)) = mirror_y(symmetrize(S)); [] turns it off
     augment_reflections: tuple[int, ...] = ()
@@ -61,6 +64,8 @@ class TrainConfig:
             axes = getattr(self, name)
             if any(axis not in (0, 1, 2) for axis in axes):
                 raise ValueError(f"{name} takes axes 0, 1, 2 (x, y, z), got {list(axes)}")
+        if not 0 <= self.augment_rescaling <= 3:
+            raise ValueError(f"augment_rescaling is a log-scale range in [0, 3], got {self.augment_rescaling}")
         if not 0 < self.translation_range <= 0.5:
             raise ValueError(f"translation_range must be in (0, 0.5] (the unit box is 2 wide), got {self.translation_range}")
         if self.canonical_scales and self.weight_loss > 0:
