@@ -15,7 +15,8 @@ the fit job (`--config`, default: the default job, `up: auto`), then:
   in the box that the edit turns outside (the unedited INR's value beside it), `body_iou` = IoU
   with the mesh outside the box, `pieces` = connected parts of the edited shape vs of the mesh's
   body (more pieces: remnants of the handle or a body broken apart), `handle_remnants` = parts of
-  the edited shape wholly inside the box (floating pieces of the handle), all on a 96^3 grid;
+  the edited shape wholly inside the box (floating pieces of the handle), `body_cut_far` = share of
+  the fitted body's voxels that the edit removes lying more than 0.3 from the box, all on a 96^3 grid;
 - the same object stored z-up (rotated file, fitted with `up: auto`): remove-handle again, to
   check that the edit does not depend on the file's up axis;
 - dilate r = 0.05 (exact and learned): gap closed = (IoU_edit - IoU_identity) / (IoU_direct_fit
@@ -56,6 +57,7 @@ from inredit.tables import markdown_table  # noqa: E402
 CATALOG = REPO / "benchmarks" / "real" / "meshes.yaml"
 RESOLUTION = 96
 DILATE_RADIUS = 0.05
+BODY_CUT_FAR = 0.3  # in the normalized cube ([-1, 1]^3)
 MIN_PIECE_VOXELS = 8  # connected parts smaller than this are grid noise, not remnants
 
 
@@ -106,11 +108,19 @@ def box_mask(points: np.ndarray, box: list) -> np.ndarray:
     return np.all((points >= box[:, 0]) & (points <= box[:, 1]), axis=1)
 
 
-def remove_handle_scores(editor, inr: INRWeights, mesh_occupancy: np.ndarray, handle: np.ndarray) -> dict:
+def distance_to_box(points: np.ndarray, box: list) -> np.ndarray:
+    box = np.asarray(box, dtype=np.float32)
+    return np.linalg.norm(np.maximum(np.maximum(box[:, 0] - points, points - box[:, 1]), 0.0), axis=1)
+
+
+def remove_handle_scores(editor, inr: INRWeights, mesh_occupancy: np.ndarray, handle_box: list) -> dict:
+    grid = grid_points(RESOLUTION)
+    handle = box_mask(grid, handle_box)
     before = inr_occupancy(inr, RESOLUTION)[0]
     after = inr_occupancy(editor.edit(inr), RESOLUTION)[0]
     handle_voxels = mesh_occupancy & handle
     body = mesh_occupancy & ~handle
+    cut = before & ~after & body  # fitted body the edit removes
     return {"handle_emptied": float((~after[handle_voxels]).mean()),
             "handle_emptied_unedited": float((~before[handle_voxels]).mean()),
             "body_iou": iou(after[~handle], mesh_occupancy[~handle]),
@@ -120,6 +130,8 @@ def remove_handle_scores(editor, inr: INRWeights, mesh_occupancy: np.ndarray, ha
             "pieces": pieces(after), "pieces_body": pieces(body),
             # parts of the edited shape wholly inside the handle box: floating remnants of the handle
             "handle_remnants": pieces(after, within=handle),
+            # where the edit cuts the body: far from the handle means a disturbance of the whole surface
+            "body_cut_far": float((distance_to_box(grid[cut], handle_box) > BODY_CUT_FAR).mean()) if cut.any() else 0.0,
             "volume_change": float(after.mean() - before.mean()) / max(float(before.mean()), 1e-9)}
 
 
@@ -181,15 +193,16 @@ def main() -> None:
     remove = resolve_editor("remove-handle", args.remove_handle_editor)
     handle_rows = []
     for k in handled:
-        handle = box_mask(grid, catalog["meshes"][k]["handle"])
-        row = {"mesh": k} | remove_handle_scores(remove, inrs[k], occupancy[k], handle)
+        box = catalog["meshes"][k]["handle"]
+        row = {"mesh": k} | remove_handle_scores(remove, inrs[k], occupancy[k], box)
         z_inr = load_inr(z_fitted[k].path)[0]
-        row["handle_emptied_z_up_file"] = remove_handle_scores(remove, z_inr, occupancy[k], handle)["handle_emptied"]
+        row["handle_emptied_z_up_file"] = remove_handle_scores(remove, z_inr, occupancy[k], box)["handle_emptied"]
         handle_rows.append(row)
     print(f"## remove-handle ({args.remove_handle_editor or 'shipped'} {remove.kind} editor, {RESOLUTION}^3 grid; "
           "handle boxes in benchmarks/real/meshes.yaml)\n")
     print(markdown_table(handle_rows, ["mesh", "handle_emptied", "handle_emptied_unedited", "body_iou", "body_iou_unedited",
-                                       "body_kept", "pieces", "pieces_body", "handle_remnants", "volume_change", "handle_emptied_z_up_file"]))
+                                       "body_kept", "body_cut_far", "pieces", "pieces_body", "handle_remnants", "volume_change",
+                                       "handle_emptied_z_up_file"]))
     print(f"\nmean handle emptied {np.mean([r['handle_emptied'] for r in handle_rows]):.3f} "
           f"(min {min(r['handle_emptied'] for r in handle_rows):.3f}), mean body IoU "
           f"{np.mean([r['body_iou'] for r in handle_rows]):.3f} (unedited fits {np.mean([r['body_iou_unedited'] for r in handle_rows]):.3f}; "

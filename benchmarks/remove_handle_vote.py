@@ -1,6 +1,7 @@
 """How much a test-time vote over several fits would help remove-handle on real meshes.
 
     .venv/bin/python benchmarks/remove_handle_vote.py --fits 3 --threads 2   # ~10 min; fits cached in out/real-vote
+    .venv/bin/python benchmarks/remove_handle_vote.py --editor FILE         # another editor on the same fits (~2 min)
 
 Each real handled mesh of `benchmarks/real/meshes.yaml` is fitted `--fits` times by the default fit
 job with seeds 0, 1, ... (other samples and minibatch order), each fit is edited by the shipped
@@ -41,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fits", type=int, default=3, help="fits per mesh (seeds 0 .. fits - 1)")
     parser.add_argument("--work", type=Path, default=REPO / "out" / "real-vote", help="fitted INRs (cached)")
+    parser.add_argument("--editor", type=Path, help="remove-handle editor file to score (default: the shipped one)")
     add_threads_argument(parser)
     args = parser.parse_args()
     setting = apply_threads(args.threads)
@@ -56,7 +58,7 @@ def main() -> None:
         records = fit_meshes([files[k] for k in handled], args.work / f"seed{seed}", seeded)
         fitted.append({Path(r.path).stem: r.path for r in records})
 
-    editor = resolve_editor("remove-handle")
+    editor = resolve_editor("remove-handle", args.editor)
     grid = grid_points(real.RESOLUTION)
     rows = []
     for k in handled:
@@ -66,10 +68,12 @@ def main() -> None:
         majority = np.sum(edits, axis=0) * 2 > len(edits)
         emptied = [float((~e[inside & handle]).mean()) for e in edits]
         rows.append({"mesh": k} | {f"emptied_seed{s}": v for s, v in enumerate(emptied)}
-                    | {"emptied_majority": float((~majority[inside & handle]).mean()),
-                       "body_iou_seed0": iou(edits[0][~handle], inside[~handle]),
-                       "body_iou_majority": iou(majority[~handle], inside[~handle])})
-    print(f"# remove-handle: one fit against the majority of {args.fits} ({setting}; shipped editor, {real.RESOLUTION}^3)\n")
+                    | {"emptied_majority": float((~majority[inside & handle]).mean())}
+                    | {f"body_iou_seed{s}": iou(e[~handle], inside[~handle]) for s, e in enumerate(edits)}
+                    | {"body_iou_majority": iou(majority[~handle], inside[~handle])}
+                    | {f"remnants_seed{s}": real.pieces(e, within=handle) for s, e in enumerate(edits)})
+    print(f"# remove-handle: one fit against the majority of {args.fits} ({setting}; "
+          f"{args.editor or 'shipped'} editor, {real.RESOLUTION}^3)\n")
     print(markdown_table(rows))
     for key in [c for c in rows[0] if c != "mesh"]:
         values = [r[key] for r in rows]
