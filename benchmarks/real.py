@@ -71,6 +71,12 @@ def mesh_files(catalog: dict) -> dict[str, Path]:
     return files
 
 
+def handled_meshes() -> tuple[dict, dict[str, Path]]:
+    """The catalog, and the files of its meshes that have a handle box."""
+    catalog = yaml.safe_load(CATALOG.read_text())
+    return catalog, {k: path for k, path in mesh_files(catalog).items() if "handle" in catalog["meshes"][k]}
+
+
 def z_up_copy(path: Path, out_dir: Path) -> Path:
     """The same object in a z-up file (y-up -> z-up is the inverse of `UP_ROTATIONS['z']`)."""
     target = out_dir / f"{path.parent.name}.ply"

@@ -19,7 +19,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -48,9 +47,8 @@ def main() -> None:
     setting = apply_threads(args.threads)
     warnings.filterwarnings("ignore", message=".*not watertight.*")
 
-    catalog = yaml.safe_load(real.CATALOG.read_text())
-    files = real.mesh_files(catalog)
-    handled = [k for k in files if "handle" in catalog["meshes"][k]]
+    catalog, files = real.handled_meshes()
+    handled = list(files)
     job = load_fit_job(None)
     fitted = []
     for seed in range(args.fits):
