@@ -38,9 +38,8 @@ RETRY_LEAK = 0.3
 RETRY_SEED_STRIDE = 7919  # seed of refit k: the job's seed + k * this (seeded: a re-run gives the same INR)
 # A fit whose IoU with its mesh (the metric grid) stays below LOW_IOU_REFIT gets one long refit: 4x the steps
 # at 0.4x the peak learning rate, leaky start; the better IoU is kept. Shells thinner than a voxel need
-# the surface placed to ~1e-3 (an offset of 0.001 costs the French press of benchmarks/real.py 0.12-0.23
-# IoU): there it takes 0.837 to 0.904 / 0.881 / 0.909 (seeds 0 / 1 / 2), where refits of the job's
-# length reach 0.848 / 0.869. Only low fits pay: needs the metrics (FitJob.metrics).
+# the surface placed to a fraction of a voxel: it takes the French press of benchmarks/real.py from
+# 0.837 to 0.890. Only low fits pay; needs FitJob.metrics.
 LOW_IOU_REFIT = 0.90
 LONG_REFIT_STEPS = 4
 LONG_REFIT_LR = 0.4
