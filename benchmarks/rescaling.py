@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 import real  # noqa: E402  (benchmarks/ is on sys.path: the real-mesh benchmark's catalog and scores)
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
+from inredit.edits.learning.augment import random_neuron_scales  # noqa: E402
 from inredit.edits.registry import resolve_editor  # noqa: E402
 from inredit.fitting.job import load_fit_job  # noqa: E402
 from inredit.fitting.meshes import fit_meshes  # noqa: E402
@@ -55,17 +56,18 @@ def main() -> None:
     job = load_fit_job(None)
     fitted = {Path(r.path).stem: r.path for r in fit_meshes([files[k] for k in handled], args.work, job)}
     grid = grid_points(real.RESOLUTION)
+    generator = torch.Generator().manual_seed(0)
+    cases = {}  # per mesh: its handle's voxels, the INR as fitted and its rescaled copies (the same for every editor)
+    for k in handled:
+        inside = MeshShape(load_mesh(files[k], up=job.up).mesh).occupancy(grid)
+        inr = load_inr(fitted[files[k].stem])[0]
+        scaled = [ops.scale_neurons(inr, random_neuron_scales(inr, MAX_LOG_SCALE, generator)) for _ in range(args.draws)]
+        cases[k] = (inside & real.box_mask(grid, catalog["meshes"][k]["handle"]), [inr, *scaled])
     rows = []
     for editor_file in args.editor:
         editor = resolve_editor("remove-handle", editor_file)
-        generator = torch.Generator().manual_seed(0)  # the same draws for every editor
-        for k in handled:
-            inside = MeshShape(load_mesh(files[k], up=job.up).mesh).occupancy(grid)
-            handle_voxels = inside & real.box_mask(grid, catalog["meshes"][k]["handle"])
-            inr = load_inr(fitted[files[k].stem])[0]
-            scaled = [ops.scale_neurons(inr, [torch.exp((torch.rand(w.shape[:2], generator=generator) * 2 - 1) * MAX_LOG_SCALE)
-                                              for w in inr.weights[:-1]]) for _ in range(args.draws)]
-            emptied = [float((~inr_occupancy(editor.edit(x), real.RESOLUTION)[0][handle_voxels]).mean()) for x in [inr, *scaled]]
+        for k, (handle_voxels, inrs) in cases.items():
+            emptied = [float((~inr_occupancy(editor.edit(x), real.RESOLUTION)[0][handle_voxels]).mean()) for x in inrs]
             rows.append({"editor": editor_file.parent.name if editor_file else "shipped", "mesh": k, "emptied_as_fitted": emptied[0],
                          "emptied_rescaled_min": min(emptied[1:]), "emptied_rescaled_max": max(emptied[1:]),
                          "emptied_rescaled_mean": float(np.mean(emptied[1:]))})

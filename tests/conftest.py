@@ -6,6 +6,7 @@ import pytest
 import torch
 import trimesh
 
+from inredit.edits.learning.augment import random_neuron_scales
 from inredit.inr import ops
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -47,6 +48,4 @@ def box_mesh_file(tmp_path):
 
 def rescale_neurons(inr, generator):
     """The same function under random neuron rescalings (factors in [e^-1.5, e^1.5])."""
-    scales = [torch.exp(torch.empty(w.shape[:2], dtype=w.dtype).uniform_(-1.5, 1.5, generator=generator))
-              for w in inr.weights[:-1]]
-    return ops.scale_neurons(inr, scales)
+    return ops.scale_neurons(inr, random_neuron_scales(inr, 1.5, generator))

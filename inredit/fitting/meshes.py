@@ -143,6 +143,11 @@ def fit_meshes(
     return [records[item.name] for item in meshes]
 
 
+def _refit_config(fit: FitConfig, refit: int, **changes) -> FitConfig:
+    """Refit number `refit`'s config: other samples and minibatch order (seeded), leaky start."""
+    return dataclasses.replace(fit, seed=fit.seed + refit * RETRY_SEED_STRIDE, leak=fit.leak or RETRY_LEAK, **changes)
+
+
 def _refit_dead_zones(batch: list[Mesh], job: FitJob, init: INRWeights | None, attempts: list[_GroupFit],
                       best: list[tuple[int, int]], tries: list[int], on_progress) -> None:
     """Refit shapes left with dead zones (other samples, leaky start), up to DEAD_ZONE_RETRIES times;
@@ -152,7 +157,7 @@ def _refit_dead_zones(batch: list[Mesh], job: FitJob, init: INRWeights | None, a
         again = [k for k in range(len(batch)) if dead[k] > DEAD_INSIDE_WARNING]
         if not again:
             return
-        refit = dataclasses.replace(job.fit, seed=job.fit.seed + retry * RETRY_SEED_STRIDE, leak=job.fit.leak or RETRY_LEAK)
+        refit = _refit_config(job.fit, retry)
         attempts.append(_fit_group(batch, again, job, refit, init, _refit_progress(on_progress, "with dead zones", again, refit)))
         for j, k in enumerate(again):
             tries[k] += 1
@@ -170,9 +175,9 @@ def _refit_low_iou(batch: list[Mesh], job: FitJob, init: INRWeights | None, atte
     low = [k for k, q in enumerate(quality) if q["iou"] < LOW_IOU_REFIT]
     if not low:
         return quality
-    long_fit = dataclasses.replace(job.fit, steps=job.fit.steps * LONG_REFIT_STEPS, lr=job.fit.lr * LONG_REFIT_LR,
-                                   seed=job.fit.seed + (DEAD_ZONE_RETRIES + 1) * RETRY_SEED_STRIDE, leak=job.fit.leak or RETRY_LEAK)
-    attempts.append(_fit_group(batch, low, job, long_fit, init, _refit_progress(on_progress, "below IoU 0.9", low, long_fit)))
+    long_fit = _refit_config(job.fit, DEAD_ZONE_RETRIES + 1, steps=job.fit.steps * LONG_REFIT_STEPS, lr=job.fit.lr * LONG_REFIT_LR)
+    attempts.append(_fit_group(batch, low, job, long_fit, init,
+                               _refit_progress(on_progress, f"below IoU {LOW_IOU_REFIT}", low, long_fit)))
     for j, k in enumerate(low):
         tries[k] += 1
         refitted = inr_vs_mesh_metrics(attempts[-1].inr.select(j), batch[k])

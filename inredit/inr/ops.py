@@ -113,13 +113,11 @@ def canonical_scales(inr: INRWeights) -> INRWeights:
     scales reached its columns). Unused neurons (all-zero rows) are left as they are.
     """
     _check_bias_free(inr, "canonical_scales")
-    weights = list(inr.weights)
-    for i in range(len(weights) - 1):  # row i's norms after layer i - 1's scales reached its columns
-        norms = weights[i].norm(dim=2)  # (B, out): each neuron's incoming norm
-        scale = torch.where(norms > 0, 1.0 / norms.clamp_min(torch.finfo(norms.dtype).tiny), torch.ones_like(norms))
-        weights[i] = weights[i] * scale[:, :, None]
-        weights[i + 1] = weights[i + 1] / scale[:, None, :]
-    return _with(inr, weights)
+    scales: list[torch.Tensor] = []
+    for w in inr.weights[:-1]:  # a layer's rows as they are once the previous layer's scales reached its columns
+        norms = (w / scales[-1][:, None, :] if scales else w).norm(dim=2)  # (B, out): each neuron's incoming norm
+        scales.append(torch.where(norms > 0, 1.0 / norms.clamp_min(torch.finfo(norms.dtype).tiny), torch.ones_like(norms)))
+    return scale_neurons(inr, scales)
 
 
 # -- input transforms (spec unchanged) ---------------------------------------------------------
