@@ -5,6 +5,7 @@ from conftest import rescale_neurons
 from inredit.edits.learning.dwsnet import DWSNet
 from inredit.edits.learning.embedded_layer import EmbeddedDWSLayer
 from inredit.edits.learning.layers import DWSChannelNorm, DWSLayer
+from inredit.inr import ops
 from inredit.inr.spec import INRSpec
 from inredit.inr.torch_backend import forward
 from inredit.inr.weights import INRWeights, init_weights
@@ -224,6 +225,48 @@ def test_constant_unit_is_equivariant_and_starts_at_the_input_function():
     with pytest.raises(ValueError, match="iterations"):
         DWSNet(spec, constant_unit=True, iterations=2)
 
+
+
+def test_a_cut_editor_returns_the_max_of_the_input_and_its_cut_field():
+    spec = INRSpec(width=16, n_hidden_layers=2)
+    g = torch.Generator().manual_seed(7)
+    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default", cut=True).double()
+    inr = INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 2).weights])
+    editor.set_input_statistics(inr)
+    points = (torch.rand(400, 3, generator=g) * 2 - 1).double()
+    with torch.no_grad():
+        edited, field, unchanged = editor(inr), editor(inr, composed=False), editor(inr, 0.0)
+    assert edited.spec == editor.output_spec(spec) == ops.combination_spec(spec, spec)
+    assert (edited.spec.width, edited.spec.n_hidden_layers, field.spec) == (32, 3, spec)
+    f, h = forward(inr, points), forward(field, points)
+    assert (h > f).any() and (h < f).any()  # this untrained field cuts somewhere and keeps elsewhere
+    torch.testing.assert_close(forward(edited, points), torch.maximum(f, h), rtol=1e-9, atol=1e-10)
+    torch.testing.assert_close(forward(unchanged, points), f, rtol=1e-9, atol=1e-10)  # strength 0: no cut
+    assert editor.config["cut"] is True and "cut" not in DWSNet(spec).config
+    with pytest.raises(ValueError, match="cut works"):
+        DWSNet(spec, cut=True, constant_unit=True)
+    with pytest.raises(ValueError, match="unit_output works"):
+        DWSNet(spec, unit_output=True)
+
+
+def test_a_unit_output_cut_editor_cuts_a_scaled_function_where_it_cuts_the_function():
+    spec = INRSpec(width=16, n_hidden_layers=2)
+    g = torch.Generator().manual_seed(8)
+    inr = INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 2).weights])
+    scaled = INRWeights(spec, inr.weights[:-1] + [inr.weights[-1] * torch.tensor([3.0, 0.4]).view(2, 1, 1).double()])
+    points = (torch.rand(400, 3, generator=g) * 2 - 1).double()
+    with torch.no_grad():
+        for unit_output in (False, True):
+            editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default", cut=True,
+                            unit_output=unit_output).double()
+            editor.set_input_statistics(inr)
+            fields = [forward(editor(x, composed=False), points) for x in (inr, scaled)]
+            cuts = [forward(editor(x), points) > 0 for x in (inr, scaled)]
+            if unit_output:  # c * f gets c times the field of f: the same cut
+                torch.testing.assert_close(fields[1], fields[0] * torch.tensor([3.0, 0.4]).view(2, 1).double())
+                assert torch.equal(cuts[0], cuts[1])
+            else:
+                assert not torch.equal(cuts[0], cuts[1])
 
 
 def test_canonical_scales_make_the_editor_invariant_to_neuron_rescaling():

@@ -18,6 +18,7 @@ from inredit.edits.learning.checkpoint import load_editor, save_editor
 from inredit.edits.learning.dwsnet import DWSNet
 from inredit.edits.learning.train import (
     change_weights,
+    cut_loss,
     evaluate_loss,
     function_loss,
     train_editor,
@@ -131,6 +132,42 @@ def test_change_weights_mark_the_samples_an_edit_changes():
     loss = function_loss(inr, points, sdf, 0.1, weights)
     plain = function_loss(inr, points, sdf, 0.1)
     assert torch.all(loss > plain)
+
+
+def test_cut_loss_asks_for_the_target_where_material_goes_and_a_margin_below_it_elsewhere():
+    from inredit.inr import ops
+    from inredit.inr.torch_backend import forward
+    from inredit.inr.weights import init_weights
+
+    inr = init_weights(INRSpec(), batch_size=2)
+    points = torch.rand(2, 100, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        inr.weights[-1] *= 0.05 / forward(inr, points).abs().max()  # every sample inside the band
+        sdf = forward(inr, points)
+    sdf[:, :10] += 0.05  # the edit removes material at these samples
+    expected = {  # field: (removed error at 10 % of the samples, kept error at 90 %)
+        "f + 0.05 (the target where material goes, above it elsewhere)": (ops.offset(inr, -0.05), 0.0, 0.05 + 0.02),
+        "f - 0.03 (a margin below the target where nothing changes)": (ops.offset(inr, 0.03), 0.08, 0.0),
+        "f (no cut)": (inr, 0.05, 0.02),
+    }
+    for name, (field, removed, kept) in expected.items():
+        loss = cut_loss(inr, field, points, sdf, truncation=0.1, margin=0.02)
+        torch.testing.assert_close(loss, torch.full((2,), 0.1 * removed + 0.9 * kept), rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_a_cut_editor_trains_saves_and_loads(tiny_pairs, tmp_path):
+    train_editor(small(tiny_pairs, epochs=2, cut=True, cut_margin=0.01, unit_output=True), tmp_path)
+    model, header = load_editor(tmp_path / "editor.safetensors")
+    assert header["architecture"]["cut"] is True and header["architecture"]["unit_output"] is True
+    assert model.cut and model.unit_output
+    inr = load_pairs(tiny_pairs, "val").original
+    with torch.no_grad():
+        assert model(inr).spec == model.output_spec(inr.spec) and model.output_spec(inr.spec).width == 128
+    for bad in ({"model": "flat-mlp"}, {"weight_loss": 0.1}, {"cut_margin": 0.2}):
+        with pytest.raises(ValueError, match="cut"):
+            small(tiny_pairs, cut=True, **bad)
+    with pytest.raises(ValueError, match="unit_output works with cut editors"):
+        small(tiny_pairs, unit_output=True)
 
 
 def test_mirror_input_channels_train_save_and_load(tiny_pairs, tmp_path):

@@ -184,10 +184,10 @@ def _side_by_side(a: INRWeights, b: INRWeights, what: str) -> tuple[list[torch.T
     if a.batch_size != b.batch_size and 1 not in (a.batch_size, b.batch_size):
         raise InreditError(f"{what}: batches of {a.batch_size} and {b.batch_size} INRs (use equal sizes or one INR)")
     batch = max(a.batch_size, b.batch_size)
-    depth = max(a.spec.n_hidden_layers, b.spec.n_hidden_layers)
+    spec = combination_spec(a.spec, b.spec, what)
+    depth = spec.n_hidden_layers - 1
     a, b = deepen(a, depth), deepen(b, depth)
-    wa, wb = a.spec.width, b.spec.width
-    width = legal_width(wa + wb, a.spec, what)
+    wa, wb, width = a.spec.width, b.spec.width, spec.width
     dtype = torch.promote_types(a.weights[0].dtype, b.weights[0].dtype)
     hidden = []
     for i in range(depth):  # W_0 stacked, W_1..W_{depth-1} block-diagonal, zero-padded to `width`
@@ -201,8 +201,14 @@ def _side_by_side(a: INRWeights, b: INRWeights, what: str) -> tuple[list[torch.T
     row_b = torch.zeros_like(row_a)
     row_a[:, :, :wa] = a.weights[-1].expand(batch, -1, -1) * a.spec.output_scale
     row_b[:, :, wa : wa + wb] = b.weights[-1].expand(batch, -1, -1) * b.spec.output_scale
-    spec = dataclasses.replace(a.spec, width=width, n_hidden_layers=depth + 1, output_scale=1.0)
     return hidden, row_a, row_b, spec
+
+
+def combination_spec(a: INRSpec, b: INRSpec, what: str = "combining two INRs") -> INRSpec:
+    """The spec of union / intersection / difference of INRs of specs a and b."""
+    depth = max(a.n_hidden_layers, b.n_hidden_layers)
+    width = legal_width(a.width + b.width, a, what)
+    return dataclasses.replace(a, width=width, n_hidden_layers=depth + 1, output_scale=1.0)
 
 
 def _min_max_layer(a: INRWeights, b: INRWeights, what: str, third_row: tuple[float, float], third_sign: float) -> INRWeights:

@@ -28,6 +28,17 @@ The DWS layers are equivariant to neuron permutations, not to rescalings: withou
 neurons of a fitted mug (same function, same shape) moves the shipped editor's handle emptied from
 1.00 to 0.73. With it the editor is exactly invariant to them.
 
+`cut` makes the editor remove material only: the residual step gives a cut field h (an INR of
+the input's spec) and the edit is max(f, h) (`ops.intersection`, exact: an INR twice as wide with
+one more hidden layer). Trained with `train.cut_loss` (h equals the target where the edit removes
+material and stays a margin below it elsewhere), the shape away from the cut is the input's, exactly:
+the editor no longer has to reproduce the whole body to keep it.
+
+`unit_output` (cut editors) divides each input INR by the RMS of its output row and multiplies
+the cut field back: the field of c * f is c times the field of f, so the cut (a zero set) does not
+depend on the scale of the fitted function. Fits of real meshes that needed refits have output rows
+2-3x the training INRs' (on canonical scales); without it, a cut editor cuts half their bodies away.
+
 `iterations` > 1 applies the same residual step repeatedly, theta_{k+1} = theta_k + s * gamma * Delta(theta_k)
 (a learned, equivariant refinement: each step sees where the previous one went).
 """
@@ -53,7 +64,7 @@ class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
                  gamma_init: float = 0.1, output_init: str = "small", mirror_inputs: tuple[int, ...] = (),
                  iterations: int = 1, layer: str = "full", constant_unit: bool = False, canonical_scales: bool = False,
-                 **_: object) -> None:
+                 cut: bool = False, unit_output: bool = False, **_: object) -> None:
         super().__init__()
         self.spec = spec
         if any(axis not in range(spec.n_input_dims) for axis in mirror_inputs):
@@ -78,6 +89,16 @@ class DWSNet(nn.Module):
         self.constant_unit = constant_unit
         if constant_unit and iterations > 1:
             raise ValueError("constant_unit works with iterations = 1 only")
+        self.cut = cut
+        if cut and (constant_unit or iterations > 1):
+            raise ValueError("cut works without constant_unit and with iterations = 1")
+        if cut:  # only when used: older editor files have no such key
+            self.config["cut"] = True
+        self.unit_output = unit_output
+        if unit_output and not cut:
+            raise ValueError("unit_output works with cut editors only")
+        if unit_output:
+            self.config["unit_output"] = True
         if constant_unit:
             self.config["constant_unit"] = True
             self.output_width = ops.legal_width(spec.width + 1, spec, "an editor with a constant unit")
@@ -118,7 +139,8 @@ class DWSNet(nn.Module):
     @torch.no_grad()
     def set_input_statistics(self, weights: INRWeights) -> None:
         """Per-layer RMS of the training weights (stored with the editor)."""
-        prepared = self.with_constant_unit(self.canonical(weights))
+        canonical = self.canonical(weights)
+        prepared = self.with_constant_unit(scaled_output(canonical, 1 / self.output_scales(canonical)))
         self.input_scale.copy_(torch.stack([w.pow(2).mean().sqrt() for w in prepared]).clamp(min=1e-8))
 
     def canonical(self, inr: INRWeights) -> INRWeights:
@@ -147,6 +169,8 @@ class DWSNet(nn.Module):
         return [d.squeeze(1) * self.input_scale[i] for i, d in enumerate(x)]
 
     def output_spec(self, spec: INRSpec) -> INRSpec:
+        if self.cut:
+            return ops.combination_spec(spec, spec, "a cut editor")
         return dataclasses.replace(spec, width=self.output_width) if self.constant_unit else spec
 
     def residual_step(self, inr: INRWeights, strength: float) -> list[torch.Tensor]:
@@ -155,8 +179,21 @@ class DWSNet(nn.Module):
         delta = self.delta(views)
         return [w + strength * self.gamma[i] * d for i, (w, d) in enumerate(zip(views[0], delta))]
 
-    def forward(self, inr: INRWeights, strength: float = 1.0) -> INRWeights:
+    def output_scales(self, inr: INRWeights) -> torch.Tensor:
+        """`(B, 1, 1)`: the RMS of each INR's output row if `unit_output`, else ones."""
+        row = inr.weights[-1]
+        if not self.unit_output:
+            return torch.ones(row.shape[0], 1, 1, dtype=row.dtype, device=row.device)
+        return row.pow(2).mean(dim=(1, 2), keepdim=True).sqrt().clamp(min=1e-12)
+
+    def forward(self, inr: INRWeights, strength: float = 1.0, composed: bool = True) -> INRWeights:
+        """The edited INRs; for a `cut` editor with `composed=False`, the cut field h instead of max(f, h)."""
         inr = self.canonical(inr)
+        if self.cut:  # with unit_output, the field of c * f is c * (the field of f)
+            scales = self.output_scales(inr)
+            field = self.residual_step(scaled_output(inr, 1 / scales), strength)
+            field = INRWeights(inr.spec, field[:-1] + [field[-1] * scales], None, list(inr.names))
+            return ops.intersection(inr, field) if composed else field
         if self.constant_unit:  # the one-wider INR, padded to a FullyFusedMLP width
             edited = self.residual_step(inr, strength)
             return INRWeights(self.output_spec(inr.spec), ops.pad_hidden(edited, self.output_width - inr.spec.width - 1),
@@ -164,3 +201,8 @@ class DWSNet(nn.Module):
         for _ in range(self.iterations):
             inr = INRWeights(inr.spec, self.residual_step(inr, strength), None, list(inr.names))
         return inr
+
+
+def scaled_output(inr: INRWeights, factors: torch.Tensor) -> INRWeights:
+    """The INRs times `(B, 1, 1)` factors (their output rows scaled): same zero sets."""
+    return INRWeights(inr.spec, list(inr.weights[:-1]) + [inr.weights[-1] * factors], None, list(inr.names))

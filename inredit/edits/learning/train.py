@@ -2,9 +2,10 @@
 
 Loss is functional: the edited INR is evaluated at the target's stored SDF samples and compared
 with the exact target SDF (truncated L1, as in fitting); a weight-space MSE to the fitted target
-is optional. Inputs get random hidden-neuron permutations and, for edits that commute with them,
-random mirrorings and small moves along chosen coordinate axes (all exact in weight space: the pair
-and its sample points are transformed together). AdamW with
+is optional. A `cut` editor's cut field is trained with `cut_loss` instead. Inputs get random
+hidden-neuron permutations and, for edits that commute with them, random mirrorings and small
+moves along chosen coordinate axes (all exact in weight space: the pair and its sample points are
+transformed together). AdamW with
 warm-up + cosine decay and gradient clipping; validation every epoch; the best epoch is written
 as the editor file, and `last.safetensors` holds everything needed to resume.
 """
@@ -56,7 +57,8 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
     return DWSNet(spec, config.channels, config.n_layers, config.normalize, config.gamma_init,
                   output_init=config.output_init, mirror_inputs=config.mirror_inputs, iterations=config.iterations,
                   layer=config.layer, constant_unit=config.constant_unit,
-                  canonical_scales=config.canonical_scales)
+                  canonical_scales=config.canonical_scales, cut=config.cut,
+                  unit_output=config.unit_output)
 
 
 def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float,
@@ -66,6 +68,22 @@ def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, t
     if weights is None:
         return error.mean(dim=1)
     return (error * weights).sum(dim=1) / weights.sum(dim=1)
+
+
+def cut_loss(original: INRWeights, field: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float,
+             margin: float) -> torch.Tensor:
+    """`(B,)` loss of the cut fields h of a `cut` editor, whose edit is max(f, h) (f: the original INR).
+
+    Where the edit removes material (the target is above f by more than a tenth of the band), h is
+    asked to be the target (truncated L1). Elsewhere h only has to stay `margin` below the target (a
+    hinge; beyond the band outside, nothing): max(f, h) is then f, the input's shape, whatever h does.
+    """
+    with torch.no_grad():
+        before = forward(original, points).clamp(-truncation, truncation)
+        removed = sdf.clamp(-truncation, truncation) - before > truncation / 10
+    h = forward(field, points)
+    kept_error = torch.where(sdf < truncation, torch.relu(h - sdf.clamp(min=-truncation) + margin), torch.zeros_like(h))
+    return torch.where(removed, truncated_l1(h, sdf, truncation), kept_error).mean(dim=1)
 
 
 @torch.no_grad()
@@ -194,11 +212,16 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
             if processes.world > 1:  # this process's share of the global batch
                 mine = processes.share(len(idx))
                 original, target, points, sdf = original.select(mine), target.select(mine), points[mine], sdf[mine]
-            edited = trained(original)
+            if config.cut:
+                field = trained(original, composed=False)
+                per_inr = cut_loss(original, field, points, sdf, config.truncation, config.cut_margin)
+            else:
+                edited = trained(original)
+                weights = change_weights(original, points, sdf, config.truncation, config.changed_weight) \
+                    if config.changed_weight > 0 else None
+                per_inr = function_loss(edited, points, sdf, config.truncation, weights)
             # sum / global batch, times N: DDP's gradient mean over processes is the global batch mean
-            weights = change_weights(original, points, sdf, config.truncation, config.changed_weight) \
-                if config.changed_weight > 0 else None
-            loss = function_loss(edited, points, sdf, config.truncation, weights).sum() * processes.world / len(idx)
+            loss = per_inr.sum() * processes.world / len(idx)
             if config.weight_loss > 0:
                 loss = loss + config.weight_loss * sum(
                     ((e - t) / s).pow(2).mean() for e, t, s in zip(edited.weights, target.weights, model.input_scale))

@@ -56,6 +56,11 @@ class TrainConfig:
     iterations: int = 1  # dwsnet: residual steps per edit (see DWSNet)
     constant_unit: bool = False  # dwsnet: one more hidden neuron that outputs 1 (a bias path; see DWSNet)
     canonical_scales: bool = False  # dwsnet: inputs at unit incoming norm per neuron (rescaling-invariant; see DWSNet)
+    # dwsnet: remove material only, edit = max(f, h) with a learned cut field h (see DWSNet, cut_loss);
+    # h must stay cut_margin below the target where the edit changes nothing
+    cut: bool = False
+    cut_margin: float = 0.02
+    unit_output: bool = False  # cut editors: the input's output row at unit RMS (scale-invariant cut; see DWSNet)
     truncation: float = 0.1
     seed: int = 0
 
@@ -72,6 +77,12 @@ class TrainConfig:
             raise ValueError("weight_loss compares weights with the target's; with canonical_scales the edit starts from rescaled weights")
         if self.constant_unit and self.weight_loss > 0:
             raise ValueError("weight_loss compares weights with the target's; with constant_unit the edited INR is wider")
+        if self.cut and (self.model != "dwsnet" or self.weight_loss > 0 or self.changed_weight > 0):
+            raise ValueError("cut needs model dwsnet, weight_loss 0 and changed_weight 0 (cut_loss weighs the cut itself)")
+        if self.unit_output and not self.cut:
+            raise ValueError("unit_output works with cut editors only")
+        if not 0 <= self.cut_margin < self.truncation:
+            raise ValueError(f"cut_margin must be in [0, truncation), got {self.cut_margin}")
         if len(self.augment_axis_swaps) == 1:
             raise ValueError(f"augment_axis_swaps needs two or more axes to shuffle, got {list(self.augment_axis_swaps)}")
 
