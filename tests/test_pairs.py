@@ -6,6 +6,7 @@ import torch
 from safetensors.torch import load_file
 
 from inredit.errors import InreditError
+from inredit.fitting.optimize import fit_batch
 from inredit.pairs.builder import build_pairs, shard_path
 from inredit.pairs.config import PairConfig, load_pair_config
 from inredit.pairs.dataset import load_pairs, load_training_pairs
@@ -77,6 +78,24 @@ def test_refits_and_extra_pairs_of_other_shapes_join_only_training(tmp_path):
     assert {r["split"] for r in extra.records} == {"train"}
     with pytest.raises(InreditError, match="same family and seed"):  # a refit is not extra data
         load_training_pairs(tmp_path / "fit0", extra_dirs=[tmp_path / "fit1"])
+
+
+def test_a_leaky_refit_fits_its_originals_with_a_leaky_start_and_joins_training(tmp_path, monkeypatch):
+    from inredit.pairs import builder
+
+    config = tiny(n_pairs=8, shard_size=8, splits=(0.5, 0.25, 0.25), quality_floor=0.0)
+    assert "leak" not in config.to_dict()  # datasets built before leaky refits keep their digest
+    leaky = PairConfig(**(config.__dict__ | {"refit": 1, "leak": 0.3}))
+    assert leaky.digest() != PairConfig(**(config.__dict__ | {"refit": 1})).digest()
+    fits = []
+    monkeypatch.setattr(builder, "fit_batch", lambda *a, **k: fits.append(a[3]) or fit_batch(*a, **k))
+    build_pairs(config, tmp_path / "fit0")
+    build_pairs(leaky, tmp_path / "leaky1")
+    assert [fit.leak for fit in fits] == [0.0, 0.0, 0.3, 0.0]  # original, target; leaky original, target
+    train = load_training_pairs(tmp_path / "fit0", [tmp_path / "leaky1"])
+    assert train.original.batch_size == 2 * load_pairs(tmp_path / "fit0", "train").original.batch_size
+    with pytest.raises(ValueError, match="leak"):
+        PairConfig(**(config.__dict__ | {"leak": 1.0}))
 
 
 class Killed(Exception):

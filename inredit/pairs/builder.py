@@ -115,7 +115,8 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
     originals = [sample_shape_sdf(s.original, sampling, seed=s.index + seed_offset) for s in sources]
     targets = [sample_shape_sdf(s.target, sampling, seed=s.index + seed_offset) for s in sources]
 
-    fit_original = FitConfig(steps=config.original_steps, points_per_step=config.points_per_step, seed=shard + seed_offset)
+    fit_original = FitConfig(steps=config.original_steps, points_per_step=config.points_per_step, seed=shard + seed_offset,
+                             leak=config.leak)
     fit_target = FitConfig(steps=config.target_steps, points_per_step=config.points_per_step, lr=config.target_lr,
                            seed=shard + seed_offset)
     points, sdf = stack_samples([s.points for s in originals], [s.sdf for s in originals])

@@ -45,6 +45,9 @@ class PairConfig:
     refit: int = 0  # > 0: the same shapes, splits and edits fitted again from other SDF samples and
     # minibatch order, so the pairs differ from refit 0 only by fitting noise; editors trained on several
     # refits learn to ignore where in weight space a shape's fit lands (a user's mesh lands anywhere)
+    leak: float = 0.0  # > 0: the originals are fitted with a leaky start (FitConfig.leak), as the fit job refits
+    # the meshes it finds dead zones or a low IoU in: those fits' weights differ from plain fits' (output rows
+    # 2-3x on canonical scales), and an editor that never saw such fits edits them worse
     # family "meshes": pairs from a user's CSV of (original, edited) meshes (see pairs/user_meshes.py)
     pairs_csv: str = ""  # absolute path of the CSV
     csv_sha256: str = ""  # its content: a changed CSV is another dataset
@@ -62,6 +65,8 @@ class PairConfig:
             raise ValueError(f"family {self.family!r} does not fit edit {self.edit!r} (use {FAMILIES[self.edit]})")
         if self.refit < 0:
             raise ValueError(f"refit {self.refit} must be >= 0")
+        if not 0 <= self.leak < 1:
+            raise ValueError(f"leak {self.leak} must be in [0, 1)")
         if self.max_parts < 0:
             raise ValueError(f"max_parts {self.max_parts} must be >= 0 (0 = no limit)")
         if abs(sum(self.splits) - 1) > 1e-6 or len(self.splits) != 3:
@@ -78,6 +83,8 @@ class PairConfig:
                 data.pop(key)
         if self.refit == 0:  # datasets built before refits existed keep their digest
             data.pop("refit")
+        if self.leak == 0:  # the same for leaky starts
+            data.pop("leak")
         data["spec"] = self.spec.to_dict()
         data["splits"] = list(self.splits)
         return data

@@ -58,7 +58,8 @@ def load_training_pairs(data_dir: str | Path, refit_dirs: list[str | Path] = (),
                         extra_dirs: list[str | Path] = ()) -> PairSplit:
     """The train split of `data_dir`, then the train splits of refits of it and of extra datasets.
 
-    A refit has the same config but `refit` (the same shapes, splits and edits, fitted again). An
+    A refit has the same config but `refit` and `leak` (the same shapes, splits and edits, fitted
+    again, maybe with a leaky start). An
     extra dataset has the same edit and spec but other shapes (another seed or family). Neither can
     bring a validation or test shape of `data_dir` into training: a refit splits its shapes the same
     way, and an extra dataset of the same family and seed, whose shapes would be `data_dir`'s, is refused.
@@ -67,7 +68,7 @@ def load_training_pairs(data_dir: str | Path, refit_dirs: list[str | Path] = (),
     main = _config_without_refit(data_dir)
     for refit_dir in refit_dirs:
         if _config_without_refit(refit_dir) != main:
-            raise InreditError(f"not a refit of {data_dir}: its pair config differs in more than 'refit'", refit_dir)
+            raise InreditError(f"not a refit of {data_dir}: its pair config differs in more than 'refit' and 'leak'", refit_dir)
     for extra_dir in extra_dirs:
         extra = _config_without_refit(extra_dir)
         for key in ("edit", "spec"):
@@ -89,4 +90,5 @@ def load_training_pairs(data_dir: str | Path, refit_dirs: list[str | Path] = (),
 def _config_without_refit(out_dir: str | Path) -> dict:
     config = json.loads((Path(out_dir) / "index.json").read_text())["config"]
     config.pop("refit", None)
+    config.pop("leak", None)  # how the originals were fitted, as `refit`
     return config
