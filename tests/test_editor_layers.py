@@ -193,6 +193,22 @@ def test_several_steps_apply_the_residual_step_repeatedly():
         DWSNet(spec, iterations=0)
 
 
+def noisy_inrs(spec: INRSpec, batch_size: int, g: torch.Generator) -> INRWeights:
+    """Initial weights plus noise, in float64: INRs whose neurons all differ."""
+    return INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, batch_size).weights])
+
+
+def small_editor_and_inputs(seed: int, **options) -> tuple[DWSNet, INRWeights, torch.Tensor, torch.Generator]:
+    """An untrained float64 editor with large random output weights, two noisy INRs (its input
+    statistics), 400 points in the cube, and the generator that drew them."""
+    spec = INRSpec(width=16, n_hidden_layers=2)
+    g = torch.Generator().manual_seed(seed)
+    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default", **options).double()
+    inr = noisy_inrs(spec, 2, g)
+    editor.set_input_statistics(inr)
+    return editor, inr, (torch.rand(400, 3, generator=g) * 2 - 1).double(), g
+
+
 def test_untrained_editor_starts_next_to_the_identity_edit():
     spec = INRSpec()
     inr = init_weights(spec, 2)
@@ -206,12 +222,8 @@ def test_untrained_editor_starts_next_to_the_identity_edit():
 
 
 def test_constant_unit_is_equivariant_and_starts_at_the_input_function():
-    spec = INRSpec(width=16, n_hidden_layers=2)
-    g = torch.Generator().manual_seed(5)
-    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default", constant_unit=True).double()
-    inr = INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 2).weights])
-    editor.set_input_statistics(inr)
-    points = (torch.rand(400, 3, generator=g) * 2 - 1).double()
+    editor, inr, points, g = small_editor_and_inputs(5, constant_unit=True)
+    spec = editor.spec
     perms = random_perms(spec, g)
     with torch.no_grad():
         unchanged, edited, edited_from_permuted = editor(inr, 0.0), editor(inr), editor(inr.permute_hidden(perms))
@@ -226,14 +238,9 @@ def test_constant_unit_is_equivariant_and_starts_at_the_input_function():
         DWSNet(spec, constant_unit=True, iterations=2)
 
 
-
 def test_a_cut_editor_returns_the_max_of_the_input_and_its_cut_field():
-    spec = INRSpec(width=16, n_hidden_layers=2)
-    g = torch.Generator().manual_seed(7)
-    editor = DWSNet(spec, channels=8, n_layers=3, gamma_init=1.0, output_init="default", cut=True).double()
-    inr = INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 2).weights])
-    editor.set_input_statistics(inr)
-    points = (torch.rand(400, 3, generator=g) * 2 - 1).double()
+    editor, inr, points, g = small_editor_and_inputs(7, cut=True)
+    spec = editor.spec
     with torch.no_grad():
         edited, field, unchanged = editor(inr), editor(inr, composed=False), editor(inr, 0.0)
     assert edited.spec == editor.output_spec(spec) == ops.combination_spec(spec, spec)
@@ -252,7 +259,7 @@ def test_a_cut_editor_returns_the_max_of_the_input_and_its_cut_field():
 def test_a_unit_output_cut_editor_cuts_a_scaled_function_where_it_cuts_the_function():
     spec = INRSpec(width=16, n_hidden_layers=2)
     g = torch.Generator().manual_seed(8)
-    inr = INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 2).weights])
+    inr = noisy_inrs(spec, 2, g)
     scaled = INRWeights(spec, inr.weights[:-1] + [inr.weights[-1] * torch.tensor([3.0, 0.4]).view(2, 1, 1).double()])
     points = (torch.rand(400, 3, generator=g) * 2 - 1).double()
     with torch.no_grad():
@@ -272,7 +279,7 @@ def test_a_unit_output_cut_editor_cuts_a_scaled_function_where_it_cuts_the_funct
 def test_canonical_scales_make_the_editor_invariant_to_neuron_rescaling():
     spec = INRSpec(width=16, n_hidden_layers=2)
     g = torch.Generator().manual_seed(6)
-    inr = INRWeights(spec, [(w + 0.1 * torch.randn(w.shape, generator=g)).double() for w in init_weights(spec, 2).weights])
+    inr = noisy_inrs(spec, 2, g)
     rescaled = rescale_neurons(inr, g)
     points = (torch.rand(400, 3, generator=g) * 2 - 1).double()
     with torch.no_grad():
