@@ -42,6 +42,8 @@ COLUMNS = ["method", "iou", "chamfer_l1", "handle_emptied", "body_iou", "symmetr
 # editors scored when their run exists: the shipped recipe, the flat-MLP baseline and the ablation
 # of the editor fixes (configs/editor/ablation/<edit>-*.yaml)
 RUNS = {"DWSNet": "{edit}", "flat MLP": "{edit}-flat",
+        "ablation: plain fits only, no leaky refit (shipped before; configs/editor/ablation/remove-handle-plain-fits.yaml)":
+            "{edit}-plain-fits",
         "DWSNet trained on chunky mugs (configs/pairs/remove-handle-mugs.yaml)": "{edit}-mugs",
         "DWSNet trained on 2000 pairs (+ extended vessels; configs/editor/ablation/remove-handle-extended.yaml)": "{edit}-extended",
         "ablation: old layer, zero output layer": "{edit}-old-layer-zero-output",

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 EDITS=("${@:-remove-handle symmetrize dilate}")
 for edit in ${EDITS[@]}; do
   .venv/bin/inredit make-pairs --config "configs/pairs/$edit.yaml" --out "data/pairs/$edit" --workers 2
+  leaky="configs/pairs/$edit-leaky1.yaml"  # a second fit with a leaky start (remove-handle; see the editor config)
+  [ -e "$leaky" ] && .venv/bin/inredit make-pairs --config "$leaky" --out "data/pairs/$edit-leaky1" --workers 2
   .venv/bin/inredit train-editor --config "configs/editor/$edit.yaml" --out "runs/editors/$edit"
   .venv/bin/inredit train-editor --config "configs/editor/$edit-flat-mlp.yaml" --out "runs/editors/$edit-flat"
   if [ "${ABLATION:-0}" = 1 ]; then
