@@ -191,8 +191,8 @@ class DWSNet(nn.Module):
         inr = self.canonical(inr)
         if self.cut:  # with unit_output, the field of c * f is c * (the field of f)
             scales = self.output_scales(inr)
-            field = self.residual_step(scaled_output(inr, 1 / scales), strength)
-            field = INRWeights(inr.spec, field[:-1] + [field[-1] * scales], None, list(inr.names))
+            field = INRWeights(inr.spec, self.residual_step(scaled_output(inr, 1 / scales), strength), None, list(inr.names))
+            field = scaled_output(field, scales)
             return ops.intersection(inr, field) if composed else field
         if self.constant_unit:  # the one-wider INR, padded to a FullyFusedMLP width
             edited = self.residual_step(inr, strength)
