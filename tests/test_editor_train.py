@@ -21,6 +21,7 @@ from inredit.edits.learning.train import (
     cut_loss,
     evaluate_loss,
     function_loss,
+    sample_weights,
     train_editor,
 )
 from inredit.edits.learning.train_config import TrainConfig
@@ -132,6 +133,15 @@ def test_change_weights_mark_the_samples_an_edit_changes():
     loss = function_loss(inr, points, sdf, 0.1, weights)
     plain = function_loss(inr, points, sdf, 0.1)
     assert torch.all(loss > plain)
+
+    # inside_weight: the samples inside the target weigh 1 + inside_weight, on top of the change weights
+    inside = sdf < 0
+    config = TrainConfig(changed_weight=4.0, inside_weight=2.0)
+    combined = sample_weights(inr, points, sdf, config)
+    torch.testing.assert_close(combined, weights * torch.where(inside, 3.0, 1.0))
+    assert sample_weights(inr, points, sdf, TrainConfig()) is None
+    with pytest.raises(ValueError, match="inside_weight must be >= 0"):
+        TrainConfig(inside_weight=-1.0)
 
 
 def test_cut_loss_asks_for_the_target_where_material_goes_and_a_margin_below_it_elsewhere():

@@ -97,6 +97,16 @@ def change_weights(original: INRWeights, points: torch.Tensor, sdf: torch.Tensor
 
 
 @torch.no_grad()
+def sample_weights(original: INRWeights, points: torch.Tensor, sdf: torch.Tensor, config: TrainConfig) -> torch.Tensor | None:
+    """`(B, N)` loss weights of the samples (None: all 1): `change_weights` times 1 + inside_weight inside the target."""
+    weights = change_weights(original, points, sdf, config.truncation, config.changed_weight) if config.changed_weight > 0 else None
+    if config.inside_weight > 0:
+        inside = 1.0 + config.inside_weight * (sdf < 0).to(sdf.dtype)
+        weights = inside if weights is None else weights * inside
+    return weights
+
+
+@torch.no_grad()
 def evaluate_loss(model: DWSNet | FlatMLPEditor, split: PairSplit, truncation: float, batch_size: int = 64) -> float:
     model.eval()
     losses = []
@@ -217,9 +227,7 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
                 per_inr = cut_loss(original, field, points, sdf, config.truncation, config.cut_margin)
             else:
                 edited = trained(original)
-                weights = change_weights(original, points, sdf, config.truncation, config.changed_weight) \
-                    if config.changed_weight > 0 else None
-                per_inr = function_loss(edited, points, sdf, config.truncation, weights)
+                per_inr = function_loss(edited, points, sdf, config.truncation, sample_weights(original, points, sdf, config))
             # sum / global batch, times N: DDP's gradient mean over processes is the global batch mean
             loss = per_inr.sum() * processes.world / len(idx)
             if config.weight_loss > 0:

@@ -51,6 +51,9 @@ class TrainConfig:
     augment_axis_swaps: tuple[int, ...] = ()
     # samples where the edit changes the SDF weigh 1 + changed_weight in the loss (see change_weights)
     changed_weight: float = 0.0
+    # samples inside the target weigh 1 + inside_weight: for an edit that removes material (remove-handle)
+    # they are all body, and thin walls have few of them (see sample_weights)
+    inside_weight: float = 0.0
     # dwsnet: axes whose mirror image of the input INR is an extra input channel (see DWSNet)
     mirror_inputs: tuple[int, ...] = ()
     iterations: int = 1  # dwsnet: residual steps per edit (see DWSNet)
@@ -77,8 +80,11 @@ class TrainConfig:
             raise ValueError("weight_loss compares weights with the target's; with canonical_scales the edit starts from rescaled weights")
         if self.constant_unit and self.weight_loss > 0:
             raise ValueError("weight_loss compares weights with the target's; with constant_unit the edited INR is wider")
-        if self.cut and (self.model != "dwsnet" or self.weight_loss > 0 or self.changed_weight > 0):
-            raise ValueError("cut needs model dwsnet, weight_loss 0 and changed_weight 0 (cut_loss weighs the cut itself)")
+        if self.cut and (self.model != "dwsnet" or self.weight_loss > 0 or self.changed_weight > 0 or self.inside_weight > 0):
+            raise ValueError("cut needs model dwsnet, weight_loss 0, changed_weight 0 and inside_weight 0 "
+                             "(cut_loss weighs the cut itself)")
+        if self.changed_weight < 0 or self.inside_weight < 0:
+            raise ValueError(f"changed_weight and inside_weight must be >= 0, got {self.changed_weight} and {self.inside_weight}")
         if self.unit_output and not self.cut:
             raise ValueError("unit_output works with cut editors only")
         if not 0 <= self.cut_margin < self.truncation:
