@@ -3,6 +3,7 @@
     bash scripts/get_real_meshes.sh              # once: third-party meshes from Debian packages
     .venv/bin/python benchmarks/real.py          # ~15 min on 2 CPU cores; resumable (fits are cached)
     .venv/bin/python benchmarks/real.py --json benchmarks/results/real.json
+    .venv/bin/python benchmarks/real.py --only <ids> --remove-only   # remove-handle intersected with its input
 
 The meshes, their packages, licenses and hand-placed handle boxes are in
 `benchmarks/real/meshes.yaml`; nothing here is ever used for training. Every mesh is fitted by
@@ -41,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
+from inredit.edits.base import RemoveOnlyEditor  # noqa: E402
 from inredit.edits.registry import available_editors, get_editor, resolve_editor  # noqa: E402
 from inredit.fitting.job import load_fit_job  # noqa: E402
 from inredit.fitting.meshes import fit_meshes  # noqa: E402
@@ -163,6 +165,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=REPO / "out" / "real", help="fitted INRs (cached; resumable)")
     parser.add_argument("--only", nargs="*", help="mesh ids (default: all)")
     parser.add_argument("--remove-handle-editor", type=Path, help="editor file to score (default: the shipped one)")
+    parser.add_argument("--remove-only", action="store_true",
+                        help="score remove-handle intersected with its input, as `inredit edit --remove-only`")
     parser.add_argument("--json", type=Path, help="also write the tables as JSON")
     add_threads_argument(parser)
     args = parser.parse_args()
@@ -197,6 +201,8 @@ def main() -> None:
           f"mean dead_inside {np.mean([r['dead_inside'] for r in fit_rows]):.4f}\n")
 
     remove = resolve_editor("remove-handle", args.remove_handle_editor)
+    if args.remove_only:
+        remove = RemoveOnlyEditor(remove)
     handle_rows = []
     for k in handled:
         box = catalog["meshes"][k]["handle"]
@@ -204,7 +210,8 @@ def main() -> None:
         z_inr = load_inr(z_fitted[k].path)[0]
         row["handle_emptied_z_up_file"] = remove_handle_scores(remove, z_inr, occupancy[k], box)["handle_emptied"]
         handle_rows.append(row)
-    print(f"## remove-handle ({args.remove_handle_editor or 'shipped'} {remove.kind} editor, {RESOLUTION}^3 grid; "
+    print(f"## remove-handle ({args.remove_handle_editor or 'shipped'} {remove.kind} editor"
+          f"{', intersected with its input' if args.remove_only else ''}, {RESOLUTION}^3 grid; "
           "handle boxes in benchmarks/real/meshes.yaml)\n")
     print(markdown_table(handle_rows, ["mesh", "handle_emptied", "handle_emptied_unedited", "body_iou", "body_iou_unedited",
                                        "body_kept", "body_cut_far", "pieces", "pieces_body", "handle_remnants", "volume_change",

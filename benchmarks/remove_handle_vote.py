@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/remove_handle_vote.py --fits 3 --threads 2   # ~10 min; fits cached in out/real-vote
     .venv/bin/python benchmarks/remove_handle_vote.py --editor FILE         # another editor on the same fits (~2 min)
+    .venv/bin/python benchmarks/remove_handle_vote.py --remove-only         # the edit intersected with its input
 
 Each real handled mesh of `benchmarks/real/meshes.yaml` is fitted `--fits` times by the default fit
 job with seeds 0, 1, ... (other samples and minibatch order), each fit is edited by the shipped
@@ -26,6 +27,7 @@ sys.path.insert(0, str(REPO))
 import real  # noqa: E402  (benchmarks/ is on sys.path: the real-mesh benchmark's catalog and scores)
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
+from inredit.edits.base import RemoveOnlyEditor  # noqa: E402
 from inredit.edits.registry import resolve_editor  # noqa: E402
 from inredit.fitting.job import load_fit_job  # noqa: E402
 from inredit.fitting.meshes import fit_meshes  # noqa: E402
@@ -42,6 +44,8 @@ def main() -> None:
     parser.add_argument("--fits", type=int, default=3, help="fits per mesh (seeds 0 .. fits - 1)")
     parser.add_argument("--work", type=Path, default=REPO / "out" / "real-vote", help="fitted INRs (cached)")
     parser.add_argument("--editor", type=Path, help="remove-handle editor file to score (default: the shipped one)")
+    parser.add_argument("--remove-only", action="store_true",
+                        help="score the edit intersected with its input, as `inredit edit --remove-only`")
     add_threads_argument(parser)
     args = parser.parse_args()
     setting = apply_threads(args.threads)
@@ -57,6 +61,8 @@ def main() -> None:
         fitted.append({Path(r.path).stem: r.path for r in records})
 
     editor = resolve_editor("remove-handle", args.editor)
+    if args.remove_only:
+        editor = RemoveOnlyEditor(editor)
     grid = grid_points(real.RESOLUTION)
     rows = []
     for k in handled:
@@ -71,7 +77,8 @@ def main() -> None:
                     | {"body_iou_majority": iou(majority[~handle], inside[~handle])}
                     | {f"remnants_seed{s}": real.pieces(e, within=handle) for s, e in enumerate(edits)})
     print(f"# remove-handle: one fit against the majority of {args.fits} ({setting}; "
-          f"{args.editor or 'shipped'} editor, {real.RESOLUTION}^3)\n")
+          f"{args.editor or 'shipped'} editor{', intersected with its input' if args.remove_only else ''}, "
+          f"{real.RESOLUTION}^3)\n")
     print(markdown_table(rows))
     for key in [c for c in rows[0] if c != "mesh"]:
         values = [r[key] for r in rows]

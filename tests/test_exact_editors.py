@@ -160,3 +160,34 @@ def test_per_spec_runs_once_per_spec_and_keeps_input_order():
     assert calls == [[0, 2], [1, 3]]
     with pytest.raises(ValueError):  # one result per index, or it is a bug in the caller
         per_spec(inrs, lambda indices: indices[:1])
+
+
+def test_remove_only_drops_what_an_edit_adds_and_keeps_what_it_removes():
+    from inredit.edits.base import RemoveOnlyEditor
+    from inredit.inr.spec import INRSpec
+    from inredit.inr.weights import init_weights
+
+    before = init_weights(INRSpec(width=32, n_hidden_layers=2))  # offset widens it to 64: the combination fits in 128
+    x = torch.rand(5000, 3, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    f = forward(before, x)
+    dilate = RemoveOnlyEditor(get_editor("dilate", radius=0.04))
+    kept = dilate.edit(before)  # max(f, f - r) = f: a dilation only adds material
+    assert kept.spec == dilate.output_spec(before.spec) and kept.spec.n_hidden_layers == 3
+    torch.testing.assert_close(forward(kept, x), f, rtol=0, atol=1e-5)
+    eroded = RemoveOnlyEditor(get_editor("erode", radius=0.04)).edit(before)  # max(f, f + r) = f + r
+    torch.testing.assert_close(forward(eroded, x), f + 0.04, rtol=0, atol=1e-5)
+
+    mug = example("mug")
+    remove = get_editor("remove-handle")
+    g, f = forward(remove.edit(mug), x), forward(mug, x)
+    torch.testing.assert_close(forward(RemoveOnlyEditor(remove).edit(mug), x), torch.maximum(f, g), rtol=0, atol=1e-5)
+
+
+def test_cli_edit_remove_only_records_it(tmp_path, run_cli):
+    code, _, err = run_cli("edit", EXAMPLES / "mug.safetensors", "--edit", "remove-handle", "--remove-only",
+                           "--out", tmp_path, "--mesh-resolution", "48", "--render-size", "32")
+    assert code == 0, err
+    edited, meta = load_inr(tmp_path / "mug_remove-handle.safetensors")
+    assert (edited.spec.width, edited.spec.n_hidden_layers) == (2 * DEFAULT_SPEC.width, DEFAULT_SPEC.n_hidden_layers + 1)
+    assert meta["edit"]["editor"]["remove_only"] is True
+    assert (inr_occupancy(edited, 32) & ~inr_occupancy(example("mug"), 32)).sum() == 0  # nothing added

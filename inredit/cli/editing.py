@@ -28,12 +28,17 @@ def edit(
     mesh_format: Annotated[str, typer.Option(help="glb, ply or obj.")] = "glb",
     mesh_resolution: Annotated[int, typer.Option(help="Marching-cubes grid size (the metrics use a 64^3 subgrid of it).")] = 192,
     render_size: Annotated[int, typer.Option(help="Pixels per view of the before/after renders.")] = 256,
+    remove_only: Annotated[bool, typer.Option("--remove-only", help="Intersect the edit with its input (exact): it "
+                                              "can only remove material. The INR grows to twice the width, one more layer.")] = False,
 ) -> None:
     """Edit INRs in one batched call; writes edited INRs, meshes and before/after renders."""
+    from inredit.edits.base import RemoveOnlyEditor
     from inredit.edits.outputs import edit_files
     from inredit.edits.registry import resolve_editor
 
     editor = resolve_editor(edit_name, editor_file, axis, radius)
+    if remove_only:
+        editor = RemoveOnlyEditor(editor)
     results = edit_files(inputs, editor, out, strength, mesh_resolution, mesh_format, render_size=render_size)
     table = Table(title=f"{editor.name} (strength {strength}) -> {out}")
     for column in ("input", "volume change", "IoU before/after", "symmetry before", "symmetry after"):

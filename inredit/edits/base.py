@@ -8,6 +8,7 @@ mismatch is a clear error instead of a shape error deep inside a forward pass.
 from __future__ import annotations
 
 from inredit.errors import InreditError
+from inredit.inr import ops
 from inredit.inr.spec import INRSpec
 from inredit.inr.weights import INRWeights
 
@@ -52,3 +53,22 @@ class IdentityEditor(Editor):
 
     def _edit(self, inr: INRWeights, strength: float) -> INRWeights:
         return inr.clone()
+
+
+class RemoveOnlyEditor(Editor):
+    """Another editor's edit intersected with its input, max(f, edit(f)) (`ops.intersection`, exact): the
+    result only removes material, never adds any. For a removal edit such as remove-handle, whatever
+    the learned edit adds back to the shape is an error, and this drops it. The edited INR is twice
+    as wide with one more hidden layer (freq6-w64-h3 -> freq6-w128-h4)."""
+
+    def __init__(self, editor: Editor) -> None:
+        self.editor = editor
+        self.name, self.kind, self.spec = editor.name, editor.kind, editor.spec
+        self.description = f"{editor.description}, intersected with its input (removes material only)"
+        self.card = {**getattr(editor, "card", {}), "remove_only": True}  # recorded in the edited files' provenance
+
+    def output_spec(self, spec: INRSpec) -> INRSpec:
+        return ops.combination_spec(spec, self.editor.output_spec(spec), f"{self.name} --remove-only")
+
+    def _edit(self, inr: INRWeights, strength: float) -> INRWeights:
+        return ops.intersection(inr, self.editor.edit(inr, strength))
