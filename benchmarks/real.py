@@ -42,7 +42,6 @@ sys.path.insert(0, str(REPO))
 
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402  (benchmarks/ is on sys.path)
 
-from inredit.edits.base import RemoveOnlyEditor  # noqa: E402
 from inredit.edits.registry import available_editors, get_editor, resolve_editor  # noqa: E402
 from inredit.fitting.job import load_fit_job  # noqa: E402
 from inredit.fitting.meshes import fit_meshes  # noqa: E402
@@ -200,9 +199,7 @@ def main() -> None:
     print(f"\nmean IoU {np.mean([r['iou'] for r in fit_rows]):.3f}, min {min(r['iou'] for r in fit_rows):.3f}, "
           f"mean dead_inside {np.mean([r['dead_inside'] for r in fit_rows]):.4f}\n")
 
-    remove = resolve_editor("remove-handle", args.remove_handle_editor)
-    if args.remove_only:
-        remove = RemoveOnlyEditor(remove)
+    remove = resolve_editor("remove-handle", args.remove_handle_editor, remove_only=args.remove_only)
     handle_rows = []
     for k in handled:
         box = catalog["meshes"][k]["handle"]

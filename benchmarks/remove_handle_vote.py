@@ -27,7 +27,6 @@ sys.path.insert(0, str(REPO))
 import real  # noqa: E402  (benchmarks/ is on sys.path: the real-mesh benchmark's catalog and scores)
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
-from inredit.edits.base import RemoveOnlyEditor  # noqa: E402
 from inredit.edits.registry import resolve_editor  # noqa: E402
 from inredit.fitting.job import load_fit_job  # noqa: E402
 from inredit.fitting.meshes import fit_meshes  # noqa: E402
@@ -60,9 +59,7 @@ def main() -> None:
         records = fit_meshes([files[k] for k in handled], args.work / f"seed{seed}", seeded)
         fitted.append({Path(r.path).stem: r.path for r in records})
 
-    editor = resolve_editor("remove-handle", args.editor)
-    if args.remove_only:
-        editor = RemoveOnlyEditor(editor)
+    editor = resolve_editor("remove-handle", args.editor, remove_only=args.remove_only)
     grid = grid_points(real.RESOLUTION)
     rows = []
     for k in handled:

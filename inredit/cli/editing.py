@@ -32,13 +32,10 @@ def edit(
                                               "can only remove material. The INR grows to twice the width, one more layer.")] = False,
 ) -> None:
     """Edit INRs in one batched call; writes edited INRs, meshes and before/after renders."""
-    from inredit.edits.base import RemoveOnlyEditor
     from inredit.edits.outputs import edit_files
     from inredit.edits.registry import resolve_editor
 
-    editor = resolve_editor(edit_name, editor_file, axis, radius)
-    if remove_only:
-        editor = RemoveOnlyEditor(editor)
+    editor = resolve_editor(edit_name, editor_file, axis, radius, remove_only)
     results = edit_files(inputs, editor, out, strength, mesh_resolution, mesh_format, render_size=render_size)
     table = Table(title=f"{editor.name} (strength {strength}) -> {out}")
     for column in ("input", "volume change", "IoU before/after", "symmetry before", "symmetry after"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inredit.edits.base import Editor, IdentityEditor
+from inredit.edits.base import Editor, IdentityEditor, RemoveOnlyEditor
 from inredit.edits.exact import ExactEditor, exact_editors
 from inredit.edits.learned import LearnedEditor
 from inredit.errors import InreditError
@@ -41,11 +41,13 @@ def get_editor(name: str, axis: str | None = None, radius: float | None = None) 
 
 
 def resolve_editor(name: str, editor_file: Path | None = None, axis: str | None = None,
-                   radius: float | None = None) -> Editor:
-    """The editor `name`, or the editor in `editor_file` (which must be trained for `name`)."""
+                   radius: float | None = None, remove_only: bool = False) -> Editor:
+    """The editor `name`, or the editor in `editor_file` (which must be trained for `name`);
+    `remove_only`: intersected with its input (`RemoveOnlyEditor`)."""
     if editor_file is None:
-        return get_editor(name, axis, radius)
-    editor = LearnedEditor(editor_file)
-    if editor.name != name.removesuffix("-learned"):
-        raise InreditError(f"this editor was trained for '{editor.name}', not '{name}'", editor_file)
-    return editor
+        editor = get_editor(name, axis, radius)
+    else:
+        editor = LearnedEditor(editor_file)
+        if editor.name != name.removesuffix("-learned"):
+            raise InreditError(f"this editor was trained for '{editor.name}', not '{name}'", editor_file)
+    return RemoveOnlyEditor(editor) if remove_only else editor
