@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -173,3 +174,62 @@ def test_max_parts_truncates_compositions_without_changing_the_stream():
     short = make_source(PairConfig(edit="symmetrize", family="composition", max_parts=2), 3)
     assert len(short.params["parts"]) == 2 and short.params["parts"] == full.params["parts"][:2]
     assert short.split == full.split
+
+
+def test_removed_targets_reuse_the_originals_and_train_a_subtract_editor(tmp_path, monkeypatch):
+    from inredit.edits.learning.checkpoint import load_editor
+    from inredit.edits.learning.train import train_editor
+    from inredit.edits.learning.train_config import TrainConfig
+    from inredit.inr.torch_backend import forward
+    from inredit.pairs import builder
+    from inredit.pairs.sources import make_source
+
+    config = tiny(n_pairs=8, shard_size=4, splits=(0.5, 0.25, 0.25))
+    assert not {"target", "removed_margin", "originals"} & set(config.to_dict())  # older datasets keep their digest
+    removed = PairConfig(**(config.__dict__ | {"target": "removed", "originals": str(tmp_path / "fit0")}))
+    build_pairs(config, tmp_path / "fit0")
+    fits = []
+    monkeypatch.setattr(builder, "fit_batch", lambda *a, **k: fits.append(a[3]) or fit_batch(*a, **k))
+    build_pairs(removed, tmp_path / "removed")
+    assert [fit.steps for fit in fits] == [removed.target_steps] * 2  # the originals are reused, not fitted
+    for shard in range(2):
+        reused, fitted = (load_file(str(shard_path(tmp_path / d, shard))) for d in ("removed", "fit0"))
+        assert all(torch.equal(reused[f"original.weight.{l}"], fitted[f"original.weight.{l}"]) for l in range(4))
+
+    # the removed solid holds what the edit removes (the mug outside its body) and nothing of the body
+    source, edited = make_source(removed, 0), make_source(config, 0)
+    points = np.random.default_rng(0).uniform(-1, 1, (20_000, 3))
+    inside, body, mug = source.target.occupancy(points), edited.target.occupancy(points), source.original.occupancy(points)
+    handle = mug & ~body
+    assert handle.sum() > 50 and inside[handle].all() and not (inside & body).any()
+    assert inside.sum() > handle.sum()  # grown by removed_margin
+    surface, _ = source.target.surface(2000, seed=0)
+    assert np.median(np.abs(source.target.signed_distance(surface))) < 2e-3
+
+    with pytest.raises(InreditError, match="differ in seed"):
+        build_pairs(PairConfig(**(removed.__dict__ | {"seed": 5})), tmp_path / "other")
+    with pytest.raises(ValueError, match="remove-handle pairs only"):
+        PairConfig(edit="dilate", family="mug", target="removed")
+
+    small = {"edit": "remove-handle", "channels": 8, "n_layers": 3, "epochs": 2, "batch_size": 2, "points_per_pair": 256}
+    train_editor(TrainConfig(data=str(tmp_path / "removed"), subtract=True, **small), tmp_path / "editor")
+    model, header = load_editor(tmp_path / "editor" / "editor.safetensors")
+    assert header["architecture"]["subtract"] is True and model.subtract
+    inr = load_pairs(tmp_path / "removed", "val").original
+    with torch.no_grad():
+        edited, solid = model(inr), model(inr, composed=False)
+        x = torch.rand(inr.batch_size, 500, 3) * 2 - 1
+        assert edited.spec.width == 128 and solid.spec == inr.spec
+        f, full = forward(inr, x), forward(edited, x)
+        assert torch.allclose(full, torch.maximum(f, -forward(solid, x)), atol=1e-5)
+        assert torch.allclose(forward(model(inr, 0.0), x), f, atol=1e-5)  # strength blends the input and the edit
+        assert torch.allclose(forward(model(inr, 0.5), x), (f + full) / 2, atol=1e-5)
+    with pytest.raises(ValueError, match="subtract"):
+        TrainConfig(data=str(tmp_path / "removed"), subtract=True, cut=True, **small)
+    from inredit.edits.learning.evaluate import evaluate
+
+    with pytest.raises(InreditError, match="removed-solid targets"):  # scored on the edited pairs of its shapes
+        evaluate(tmp_path / "removed", {"subtract": model})
+    for data, subtract in (("removed", False), ("fit0", True)):  # a subtract editor needs removed-solid pairs, and only it
+        with pytest.raises(InreditError, match="subtract editor"):
+            train_editor(TrainConfig(data=str(tmp_path / data), subtract=subtract, **small), tmp_path / f"bad-{data}")

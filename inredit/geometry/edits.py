@@ -1,7 +1,7 @@
 """Ground-truth edits, computed exactly (never drawn by hand): the targets of paired datasets.
 
 Each edit maps a source (procedural parameters or an exact shape) to an exact shape:
-- remove-handle: the same mug body, without its handle;
+- remove-handle: the same mug body, without its handle (or, as a removed-part target, the handle);
 - symmetrize: the union of a shape with its mirror image across x = 0;
 - dilate / erode: SDF - r / SDF + r.
 """
@@ -45,4 +45,4 @@ def erode(mesh: trimesh.Trimesh, radius: float) -> OffsetShape:
     return OffsetShape(MeshShape(mesh), -radius)
 
 
-__all__ = ["make_mug", "remove_handle", "handle_region", "mirror_x", "symmetrize", "dilate", "erode"]
+__all__ = ["make_mug", "mug_handle", "remove_handle", "handle_region", "mirror_x", "symmetrize", "dilate", "erode"]

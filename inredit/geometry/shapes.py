@@ -1,4 +1,5 @@
-"""Exact shapes for sampling: a mesh, or a mesh's SDF offset by r (dilation / erosion).
+"""Exact shapes for sampling: a mesh, a mesh's SDF offset by r (dilation / erosion), or one shape
+with another cut away.
 
 A shape answers two questions: where its surface is (to place samples) and the exact signed
 distance at any point (the ground truth the INR is fitted to).
@@ -92,6 +93,35 @@ class OffsetShape:
 
     def signed_distance(self, points: np.ndarray) -> np.ndarray:
         return self.base.signed_distance(points) - self.offset
+
+    def occupancy(self, points: np.ndarray) -> np.ndarray:
+        return self.signed_distance(points) < 0
+
+
+@dataclass
+class DifferenceShape:
+    """`kept` with `removed` cut away: SDF max(kept, -removed), a bound on the distance that is exact
+    in sign (all that fitting near the surface and occupancy need). Its surface is the part of
+    `kept`'s outside `removed`, plus the part of `removed`'s inside `kept` (the cut face)."""
+
+    kept: MeshShape | OffsetShape
+    removed: MeshShape | OffsetShape
+    exact_surface = False
+
+    def surface(self, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        kept_points, kept_normals = self.kept.surface(2 * count, seed)
+        cut_points, cut_normals = self.removed.surface(2 * count, seed + 1)
+        outside = self.removed.signed_distance(kept_points) > 0
+        inside = self.kept.signed_distance(cut_points) < 0
+        points = np.concatenate([kept_points[outside], cut_points[inside]])
+        normals = np.concatenate([kept_normals[outside], -cut_normals[inside]])
+        if len(points) == 0:
+            raise ValueError("the difference of the two shapes is empty")
+        pick = np.random.default_rng(seed).choice(len(points), count, replace=len(points) < count)
+        return points[pick].astype(np.float32), normals[pick].astype(np.float32)
+
+    def signed_distance(self, points: np.ndarray) -> np.ndarray:
+        return np.maximum(self.kept.signed_distance(points), -self.removed.signed_distance(points)).astype(np.float32)
 
     def occupancy(self, points: np.ndarray) -> np.ndarray:
         return self.signed_distance(points) < 0

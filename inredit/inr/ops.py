@@ -235,9 +235,10 @@ def intersection(a: INRWeights, b: INRWeights) -> INRWeights:
     return _min_max_layer(a, b, "intersection", (-1.0, 1.0), 1.0)  # max = a + relu(b - a)
 
 
-def difference(a: INRWeights, b: INRWeights) -> INRWeights:
-    """max(a, -b): a with b cut away. Spec as `union`."""
-    return _min_max_layer(a, b, "difference", (-1.0, -1.0), 1.0)  # max(a, -b) = a + relu(-b - a)
+def difference(a: INRWeights, b: INRWeights, amount: float = 1.0) -> INRWeights:
+    """max(a, -b): a with b cut away. Spec as `union`. `amount` in [0, 1] blends: a + amount * relu(-b - a)
+    is a at 0 and max(a, -b) at 1 (the strength of an edit that subtracts b)."""
+    return _min_max_layer(a, b, "difference", (-1.0, -1.0), amount)  # max(a, -b) = a + relu(-b - a)
 
 
 def symmetrize(inr: INRWeights, axis: int | str = "x") -> INRWeights:

@@ -1,4 +1,4 @@
-"""Build a paired dataset in shards: fit originals, fit edited targets warm-started from them.
+"""Build a paired dataset in shards: fit originals (or reuse another dataset's), fit edited targets warm-started from them.
 
 Layout of DIR:
     config.json                    the resolved config (a re-run with another config is refused)
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from inredit.errors import InreditError
 from inredit.files import atomic_write, atomic_write_text
@@ -32,7 +32,7 @@ from inredit.geometry.metrics import grid_points, iou
 from inredit.geometry.sampling import SamplingConfig, sample_shape_sdf
 from inredit.inr.weights import INRWeights
 from inredit.pairs.card import write_card
-from inredit.pairs.config import PairConfig
+from inredit.pairs.config import ORIGINAL_KEYS, PairConfig
 from inredit.pairs.sources import make_source
 from inredit.render.grids import inr_occupancy
 
@@ -119,10 +119,13 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
                              leak=config.leak)
     fit_target = FitConfig(steps=config.target_steps, points_per_step=config.points_per_step, lr=config.target_lr,
                            seed=shard + seed_offset)
-    points, sdf = stack_samples([s.points for s in originals], [s.sdf for s in originals])
-    original = fit_batch(points, sdf, config.spec, fit_original, on_step=on_step).inr
+    if config.originals:
+        original = reused_originals(config, shard)
+    else:
+        points, sdf = stack_samples([s.points for s in originals], [s.sdf for s in originals])
+        original = fit_batch(points, sdf, config.spec, fit_original, on_step=on_step).inr
     points, sdf = stack_samples([s.points for s in targets], [s.sdf for s in targets])
-    offset = config.original_steps
+    offset = original_fit_steps(config)
     target = fit_batch(points, sdf, config.spec, fit_target, init=original,
                        on_step=(lambda step: on_step(offset + step)) if on_step else None).inr
 
@@ -146,6 +149,24 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
     tensors |= {f"target.weight.{l}": w.contiguous() for l, w in enumerate(target.weights)}
     tensors["target_points"], tensors["target_sdf"] = torch.from_numpy(stored_points), torch.from_numpy(stored_sdf)
     return tensors, _shard_header(config, shard, start_time, records)
+
+
+def original_fit_steps(config: PairConfig) -> int:
+    return 0 if config.originals else config.original_steps
+
+
+def reused_originals(config: PairConfig, shard: int) -> INRWeights:
+    """Shard `shard`'s originals from the dataset `config.originals`, which must have this config's shapes and fits."""
+    source_dir = Path(config.originals)
+    index_file = source_dir / "index.json"
+    if not index_file.exists():
+        raise InreditError("no index.json: originals can only be reused from a complete dataset", source_dir)
+    theirs, mine = json.loads(index_file.read_text())["config"], config.to_dict()
+    differing = [key for key in ORIGINAL_KEYS if theirs.get(key) != mine.get(key)]
+    if differing:
+        raise InreditError(f"its originals are not this config's: they differ in {', '.join(differing)}", source_dir)
+    tensors = load_file(str(shard_path(source_dir, shard)))
+    return INRWeights(config.spec, [tensors[f"original.weight.{l}"] for l in range(len(config.spec.layer_shapes()))])
 
 
 def _shard_header(config: PairConfig, shard: int, start_time: float, records: list[dict]) -> dict:
@@ -189,7 +210,7 @@ def build_pairs(config: PairConfig, out_dir: str | Path, shard_index: int = 0, n
     prepare_output(out_dir, config)
     mine = [k for k in range(config.n_shards) if k % num_shards == shard_index]
     todo = [k for k in mine if not shard_is_done(shard_path(out_dir, k), config)]
-    steps_per_shard = config.original_steps + config.target_steps
+    steps_per_shard = original_fit_steps(config) + config.target_steps
     total = len(todo) * steps_per_shard
     for n, shard in enumerate(todo[:max_shards] if max_shards is not None else todo):
         def on_step(step: int, n: int = n, shard: int = shard) -> None:

@@ -52,6 +52,13 @@ class PairConfig:
     pairs_csv: str = ""  # absolute path of the CSV
     csv_sha256: str = ""  # its content: a changed CSV is another dataset
     up: str = "auto"  # the originals' up axis, as `inredit fit --up`
+    # "edited": the target is the edited shape; "removed" (remove-handle): the material the edit removes, as
+    # its own solid (the handles grown by removed_margin, minus the body), for editors that subtract it
+    target: str = "edited"
+    removed_margin: float = 0.02
+    # a complete dataset whose originals this one reuses instead of fitting them again: same shapes, fit
+    # settings and refit (see ORIGINAL_KEYS); only the targets are fitted
+    originals: str = ""
 
     def __post_init__(self) -> None:
         if self.family == "meshes":
@@ -63,6 +70,12 @@ class PairConfig:
             raise ValueError(f"unknown edit {self.edit!r} (known: {', '.join(EDITS)})")
         if self.family != "meshes" and self.family not in FAMILIES[self.edit]:
             raise ValueError(f"family {self.family!r} does not fit edit {self.edit!r} (use {FAMILIES[self.edit]})")
+        if self.target not in ("edited", "removed"):
+            raise ValueError(f"target {self.target!r} must be 'edited' or 'removed'")
+        if self.target == "removed" and (self.edit != "remove-handle" or self.family == "meshes"):
+            raise ValueError("target 'removed' is defined for procedural remove-handle pairs only")
+        if not 0 <= self.removed_margin <= 0.1:
+            raise ValueError(f"removed_margin {self.removed_margin} must be in [0, 0.1]")
         if self.refit < 0:
             raise ValueError(f"refit {self.refit} must be >= 0")
         if not 0 <= self.leak < 1:
@@ -85,12 +98,23 @@ class PairConfig:
             data.pop("refit")
         if self.leak == 0:  # the same for leaky starts
             data.pop("leak")
+        if self.target == "edited":  # and for the later target and originals options
+            data.pop("target")
+            data.pop("removed_margin")
+        if not self.originals:
+            data.pop("originals")
         data["spec"] = self.spec.to_dict()
         data["splits"] = list(self.splits)
         return data
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+# what determines a dataset's originals (their shapes, samples and fits): a dataset may reuse the originals
+# of another whose config agrees on these
+ORIGINAL_KEYS = ("family", "n_pairs", "shard_size", "seed", "splits", "n_samples", "surface_fraction", "near_fraction",
+                 "original_steps", "points_per_step", "max_parts", "spec", "refit", "leak", "pairs_csv", "csv_sha256", "up")
 
 
 def mesh_pairs_config(pairs_csv: str | Path, edit: str, base: PairConfig | None = None) -> PairConfig:

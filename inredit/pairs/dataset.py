@@ -91,4 +91,5 @@ def _config_without_refit(out_dir: str | Path) -> dict:
     config = json.loads((Path(out_dir) / "index.json").read_text())["config"]
     config.pop("refit", None)
     config.pop("leak", None)  # how the originals were fitted, as `refit`
+    config.pop("originals", None)  # where they were fitted
     return config

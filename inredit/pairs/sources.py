@@ -20,7 +20,7 @@ from inredit.geometry.compositions import (
 )
 from inredit.geometry.families import make_mug, sample_mug_params, sample_vessel_params
 from inredit.geometry.mesh_io import from_trimesh
-from inredit.geometry.shapes import MeshShape, OffsetShape
+from inredit.geometry.shapes import DifferenceShape, MeshShape, OffsetShape
 from inredit.pairs.config import PairConfig
 
 SPLITS = ("train", "val", "test")
@@ -35,7 +35,7 @@ class PairSource:
     params: dict
     normalization: dict  # center, scale: normalized = scale * (family - center)
     original: MeshShape
-    target: MeshShape | OffsetShape
+    target: MeshShape | OffsetShape | DifferenceShape
 
 
 def pair_rng(config: PairConfig, index: int) -> np.random.Generator:
@@ -60,7 +60,10 @@ def make_source(config: PairConfig, index: int) -> PairSource:
         mesh = make_composition(params)
     normalized = from_trimesh(mesh, name=f"pair-{index}")
     original = normalized.mesh
-    if config.edit == "remove-handle":
+    if config.edit == "remove-handle" and config.target == "removed":  # the handles, grown by a margin, minus the body
+        handles = OffsetShape(MeshShape(edits.mug_handle(params).apply_transform(normalized.transform)), config.removed_margin)
+        target = DifferenceShape(handles, MeshShape(edits.remove_handle(params).apply_transform(normalized.transform)))
+    elif config.edit == "remove-handle":
         target = MeshShape(edits.remove_handle(params).apply_transform(normalized.transform))
     elif config.edit == "symmetrize":
         target = MeshShape(edits.symmetrize(original))

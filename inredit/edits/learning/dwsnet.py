@@ -34,6 +34,12 @@ one more hidden layer). Trained with `train.cut_loss` (h equals the target where
 material and stays a margin below it elsewhere), the shape away from the cut is the input's, exactly:
 the editor no longer has to reproduce the whole body to keep it.
 
+`subtract` makes the editor predict the material the edit removes, as its own solid r (an INR of the
+input's spec, trained on pairs whose target is that solid: `PairConfig.target = "removed"`), and the
+edit is max(f, -r) (`ops.difference`, exact; the spec as `cut`). Where r is clearly positive (away from
+the handle, by construction of its target) the output is the input exactly; unlike a cut field, r does
+not have to follow the body's thin walls to keep them.
+
 `unit_output` (cut editors) divides each input INR by the RMS of its output row and multiplies
 the cut field back: the field of c * f is c times the field of f, so the cut (a zero set) does not
 depend on the scale of the fitted function. Fits of real meshes that needed refits have output rows
@@ -64,7 +70,7 @@ class DWSNet(nn.Module):
     def __init__(self, spec: INRSpec, channels: int = 16, n_layers: int = 4, normalize: bool = True,
                  gamma_init: float = 0.1, output_init: str = "small", mirror_inputs: tuple[int, ...] = (),
                  iterations: int = 1, layer: str = "full", constant_unit: bool = False, canonical_scales: bool = False,
-                 cut: bool = False, unit_output: bool = False, **_: object) -> None:
+                 cut: bool = False, unit_output: bool = False, subtract: bool = False, **_: object) -> None:
         super().__init__()
         self.spec = spec
         if any(axis not in range(spec.n_input_dims) for axis in mirror_inputs):
@@ -94,6 +100,11 @@ class DWSNet(nn.Module):
             raise ValueError("cut works without constant_unit and with iterations = 1")
         if cut:  # only when used: older editor files have no such key
             self.config["cut"] = True
+        self.subtract = subtract
+        if subtract and (cut or constant_unit or iterations > 1):
+            raise ValueError("subtract works without cut and constant_unit and with iterations = 1")
+        if subtract:
+            self.config["subtract"] = True
         self.unit_output = unit_output
         if unit_output and not cut:
             raise ValueError("unit_output works with cut editors only")
@@ -169,8 +180,8 @@ class DWSNet(nn.Module):
         return [d.squeeze(1) * self.input_scale[i] for i, d in enumerate(x)]
 
     def output_spec(self, spec: INRSpec) -> INRSpec:
-        if self.cut:
-            return ops.combination_spec(spec, spec, "a cut editor")
+        if self.cut or self.subtract:
+            return ops.combination_spec(spec, spec, "a cut or subtract editor")
         return dataclasses.replace(spec, width=self.output_width) if self.constant_unit else spec
 
     def residual_step(self, inr: INRWeights, strength: float) -> list[torch.Tensor]:
@@ -187,8 +198,12 @@ class DWSNet(nn.Module):
         return row.pow(2).mean(dim=(1, 2), keepdim=True).sqrt().clamp(min=1e-12)
 
     def forward(self, inr: INRWeights, strength: float = 1.0, composed: bool = True) -> INRWeights:
-        """The edited INRs; for a `cut` editor with `composed=False`, the cut field h instead of max(f, h)."""
+        """The edited INRs; with `composed=False`, a `cut` editor's cut field h instead of max(f, h), a
+        `subtract` editor's removed solid r instead of max(f, -r)."""
         inr = self.canonical(inr)
+        if self.subtract:  # strength s: f + s * relu(-r - f), f at 0 (r itself does not depend on it)
+            removed = INRWeights(inr.spec, self.residual_step(inr, 1.0), None, list(inr.names))
+            return ops.difference(inr, removed, strength) if composed else removed
         if self.cut:  # with unit_output, the field of c * f is c * (the field of f)
             scales = self.output_scales(inr)
             field = INRWeights(inr.spec, self.residual_step(scaled_output(inr, 1 / scales), strength), None, list(inr.names))

@@ -133,6 +133,9 @@ def evaluate(data_dir: str | Path, editors: dict[str, object], resolution: int =
     `Editor` such as the exact ones) are called with strength 1."""
     data_dir = Path(data_dir)
     config = pair_config_of(data_dir)
+    if config.target == "removed":  # its targets are the removed solids, not the edited shapes the methods make
+        raise InreditError(f"holds removed-solid targets: evaluate on the edited pairs of the same shapes ({config.originals})",
+                           data_dir)
     test = load_pairs(data_dir, "test")
     if max_pairs is not None and test.original.batch_size > max_pairs:
         keep = torch.arange(max_pairs)

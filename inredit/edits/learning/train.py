@@ -58,7 +58,7 @@ def build_model(config: TrainConfig, spec) -> DWSNet | FlatMLPEditor:
                   output_init=config.output_init, mirror_inputs=config.mirror_inputs, iterations=config.iterations,
                   layer=config.layer, constant_unit=config.constant_unit,
                   canonical_scales=config.canonical_scales, cut=config.cut,
-                  unit_output=config.unit_output)
+                  unit_output=config.unit_output, subtract=config.subtract)
 
 
 def function_loss(edited: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float,
@@ -108,11 +108,13 @@ def sample_weights(original: INRWeights, points: torch.Tensor, sdf: torch.Tensor
 
 @torch.no_grad()
 def evaluate_loss(model: DWSNet | FlatMLPEditor, split: PairSplit, truncation: float, batch_size: int = 64) -> float:
+    """Mean function loss over a split: of the edited INRs, or of a `subtract` editor's removed solids."""
     model.eval()
+    kwargs = {"composed": False} if getattr(model, "subtract", False) else {}
     losses = []
     for start in range(0, split.original.batch_size, batch_size):
         idx = torch.arange(start, min(start + batch_size, split.original.batch_size))
-        edited = model(split.original.select(idx))
+        edited = model(split.original.select(idx), **kwargs)
         losses.append(function_loss(edited, split.target_points[idx], split.target_sdf[idx], truncation))
     model.train()
     return float(torch.cat(losses).mean())
@@ -166,10 +168,13 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
 
     train = load_training_pairs(config.data, list(config.refit_data), list(config.extra_data))
     val = load_pairs(config.data, "val")
-    data_edit = json.loads((Path(config.data) / "index.json").read_text())["config"]["edit"]
-    if data_edit != config.edit:  # the editor file is named by its edit: it must be the data's
-        raise InreditError(f"the pairs show the edit '{data_edit}', the training config says '{config.edit}'",
+    data_config = json.loads((Path(config.data) / "index.json").read_text())["config"]
+    if data_config["edit"] != config.edit:  # the editor file is named by its edit: it must be the data's
+        raise InreditError(f"the pairs show the edit '{data_config['edit']}', the training config says '{config.edit}'",
                            config.data)
+    if (data_config.get("target", "edited") == "removed") != config.subtract:
+        raise InreditError("a subtract editor needs pairs whose target is the removed solid (target: removed), "
+                           "and only it can use them", config.data)
     torch.manual_seed(config.seed)
     model = build_model(config, train.original.spec)
     model.set_input_statistics(train.original)
@@ -225,8 +230,8 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
             if config.cut:
                 field = trained(original, composed=False)
                 per_inr = cut_loss(original, field, points, sdf, config.truncation, config.cut_margin)
-            else:
-                edited = trained(original)
+            else:  # a subtract editor is trained on the solid it removes
+                edited = trained(original, composed=False) if config.subtract else trained(original)
                 per_inr = function_loss(edited, points, sdf, config.truncation, sample_weights(original, points, sdf, config))
             # sum / global batch, times N: DDP's gradient mean over processes is the global batch mean
             loss = per_inr.sum() * processes.world / len(idx)

@@ -63,6 +63,9 @@ class TrainConfig:
     # h must stay cut_margin below the target where the edit changes nothing
     cut: bool = False
     cut_margin: float = 0.02
+    # dwsnet: predict the solid the edit removes and subtract it, edit = max(f, -r) (see DWSNet); the data's
+    # target must be that solid (PairConfig.target "removed")
+    subtract: bool = False
     unit_output: bool = False  # cut editors: the input's output row at unit RMS (scale-invariant cut; see DWSNet)
     truncation: float = 0.1
     seed: int = 0
@@ -83,6 +86,9 @@ class TrainConfig:
         if self.cut and (self.model != "dwsnet" or self.weight_loss > 0 or self.changed_weight > 0 or self.inside_weight > 0):
             raise ValueError("cut needs model dwsnet, weight_loss 0, changed_weight 0 and inside_weight 0 "
                              "(cut_loss weighs the cut itself)")
+        if self.subtract and (self.model != "dwsnet" or self.cut or self.changed_weight > 0 or self.inside_weight > 0):
+            raise ValueError("subtract needs model dwsnet, no cut, changed_weight 0 and inside_weight 0 "
+                             "(they weigh samples of the edited shape, not of the removed solid)")
         if self.changed_weight < 0 or self.inside_weight < 0:
             raise ValueError(f"changed_weight and inside_weight must be >= 0, got {self.changed_weight} and {self.inside_weight}")
         if self.unit_output and not self.cut:
