@@ -17,7 +17,8 @@ the fit job (`--config`, default: the default job, `up: auto`), then:
   with the mesh outside the box, `pieces` = connected parts of the edited shape vs of the mesh's
   body (more pieces: remnants of the handle or a body broken apart), `handle_remnants` = parts of
   the edited shape wholly inside the box (floating pieces of the handle), `body_cut_far` = share of
-  the fitted body's voxels that the edit removes lying more than 0.3 from the box, all on a 96^3 grid;
+  the fitted body's voxels that the edit removes lying more than 0.3 from the box, all on a 96^3 grid; `fit` =
+  plain or leaky (the fit job's leaky-start refits, whose weights the editors handle worse), with means per kind;
 - the same object stored z-up (rotated file, fitted with `up: auto`): remove-handle again, to
   check that the edit does not depend on the file's up axis;
 - dilate r = 0.05 (exact and learned): gap closed = (IoU_edit - IoU_identity) / (IoU_direct_fit
@@ -120,6 +121,12 @@ def distance_to_box(points: np.ndarray, box: list) -> np.ndarray:
     return np.linalg.norm(np.maximum(np.maximum(box[:, 0] - points, points - box[:, 1]), 0.0), axis=1)
 
 
+def fit_start(metadata: dict) -> str:
+    """How `inredit fit` fitted the mesh: "leaky" for its leaky-start refits (dead zones, low IoU), else
+    "plain" (the kind of fit the editors' pairs mostly hold)."""
+    return "leaky" if (metadata.get("fit", {}).get("config", {}).get("leak") or 0) > 0 else "plain"
+
+
 def remove_handle_scores(editor, inr: INRWeights, mesh_occupancy: np.ndarray, handle_box: list) -> dict:
     grid = grid_points(RESOLUTION)
     handle = box_mask(grid, handle_box)
@@ -183,7 +190,8 @@ def main() -> None:
 
     fitted = {Path(r.path).stem: r for r in fit_meshes(list(files.values()), work / "fitted", job)}
     z_fitted = {Path(r.path).stem: r for r in fit_meshes(list(z_files.values()), work / "fitted-z-up", job)}
-    inrs = {k: load_inr(fitted[files[k].stem].path)[0] for k in files}
+    loaded = {k: load_inr(fitted[files[k].stem].path) for k in files}
+    inrs = {k: inr for k, (inr, _) in loaded.items()}
     meshes = {k: load_mesh(files[k], up=job.up) for k in files}
     grid = grid_points(RESOLUTION)
     shapes = {k: MeshShape(m.mesh, m.watertight) for k, m in meshes.items()}  # one raycasting scene per mesh
@@ -203,20 +211,26 @@ def main() -> None:
     handle_rows = []
     for k in handled:
         box = catalog["meshes"][k]["handle"]
-        row = {"mesh": k} | remove_handle_scores(remove, inrs[k], occupancy[k], box)
+        row = {"mesh": k, "fit": fit_start(loaded[k][1])} | remove_handle_scores(remove, inrs[k], occupancy[k], box)
         z_inr = load_inr(z_fitted[k].path)[0]
         row["handle_emptied_z_up_file"] = remove_handle_scores(remove, z_inr, occupancy[k], box)["handle_emptied"]
         handle_rows.append(row)
     print(f"## remove-handle ({args.remove_handle_editor or 'shipped'} {remove.kind} editor"
           f"{', intersected with its input' if args.remove_only else ''}, {RESOLUTION}^3 grid; "
           "handle boxes in benchmarks/real/meshes.yaml)\n")
-    print(markdown_table(handle_rows, ["mesh", "handle_emptied", "handle_emptied_unedited", "body_iou", "body_iou_unedited",
+    print(markdown_table(handle_rows, ["mesh", "fit", "handle_emptied", "handle_emptied_unedited", "body_iou", "body_iou_unedited",
                                        "body_kept", "body_cut_far", "pieces", "pieces_body", "handle_remnants", "volume_change",
                                        "handle_emptied_z_up_file"]))
     print(f"\nmean handle emptied {np.mean([r['handle_emptied'] for r in handle_rows]):.3f} "
           f"(min {min(r['handle_emptied'] for r in handle_rows):.3f}), mean body IoU "
           f"{np.mean([r['body_iou'] for r in handle_rows]):.3f} (unedited fits {np.mean([r['body_iou_unedited'] for r in handle_rows]):.3f}; "
-          f"fitted body kept by the edit {np.mean([r['body_kept'] for r in handle_rows]):.3f})\n")
+          f"fitted body kept by the edit {np.mean([r['body_kept'] for r in handle_rows]):.3f})")
+    for start in ("plain", "leaky"):  # the leaky-start refits' weights lie elsewhere: editors do worse on them
+        rows = [r for r in handle_rows if r["fit"] == start]
+        if rows:
+            print(f"{start} fits ({len(rows)}): handle emptied {np.mean([r['handle_emptied'] for r in rows]):.3f}, body IoU "
+                  f"{np.mean([r['body_iou'] for r in rows]):.3f} (unedited {np.mean([r['body_iou_unedited'] for r in rows]):.3f})")
+    print()
 
     targets = fit_dilate_targets(meshes, job, work / "dilate-targets")
     truths, baselines = {}, {}  # per mesh, shared by both editors
