@@ -124,4 +124,4 @@ class DifferenceShape:
         return np.maximum(self.kept.signed_distance(points), -self.removed.signed_distance(points)).astype(np.float32)
 
     def occupancy(self, points: np.ndarray) -> np.ndarray:
-        return self.signed_distance(points) < 0
+        return self.kept.occupancy(points) & ~self.removed.occupancy(points)
