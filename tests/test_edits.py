@@ -7,6 +7,7 @@ from inredit.geometry.families import (
     MugParams,
     make_mug,
     sample_mug_params,
+    sample_teapot_params,
     sample_vessel_params,
 )
 from inredit.geometry.metrics import grid_points, iou
@@ -66,6 +67,22 @@ def test_vessels_lose_only_their_handles(feature):
         assert (target & ~plain).sum() > 10
     if feature == "overhead":  # the loop stands above the rim, and it is what goes
         assert (handle & (GRID[:, 1] > params.height / 2 + 0.1)).sum() > 5
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_teapots_keep_their_tube_spout_and_lose_the_handle(seed):
+    params = sample_teapot_params(np.random.default_rng(seed))
+    assert params == sample_teapot_params(np.random.default_rng(seed)) and params.spout_style == "tube"
+    mug, body = make_mug(params), edits.remove_handle(params)
+    assert mug.is_watertight and body.is_watertight and np.abs(mug.bounds).max() <= 0.9
+    original, target, handle = occupancy(mug), occupancy(body), edits.handle_region(params, GRID)
+    assert handle.sum() > 10 and original[handle].all() and not target[handle].any()
+    assert np.array_equal(original[~handle], target[~handle])
+    plain = occupancy(make_mug(MugParams(**(params.to_dict() | {"spout": 0.0})), with_handle=False))
+    spout = target & ~plain
+    assert spout.sum() > 10  # the spout stays, across the body from the handle
+    across = -(GRID[spout][:, 0] * np.cos(params.handle_azimuth) - GRID[spout][:, 2] * np.sin(params.handle_azimuth))
+    assert (across > params.radius * (1 - params.taper) * 0.5).mean() > 0.9
 
 
 def test_extended_vessels_keep_the_plain_family():

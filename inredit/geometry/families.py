@@ -19,6 +19,10 @@ vessels (`sample_vessel_params`, family "vessel"): the above with 60 % thin wall
     square / flat ribbon (half as thick, 1-1.8x as wide), span 20-70 % (ear-sized to long), reach
     0.1-0.3, two opposite handles 10 %, a saucer (1.5-2.1x the foot radius) 25 %, a spout
     (0.12-0.25 long) 25 %; saucer and spout stay when the handle goes
+    `teapot=True` (family "teapot") turns them into teapots, after the same draws: one handle, a long
+    hollow tube spout across from it (0.3-0.55 long, shorter where the tip would leave the frame; outer radius 0.035-0.075, rising from 20-40 % of
+    the height to about the rim, its wall as thick as the body's), a lid 40 %; as real teapots and moka
+    pots, whose spouts the editors trained without them cut away (benchmarks/results/remove-handle-cuts.md)
     `extended=True` (family "vessel-extended") adds, after the same draws: a lid (disc 0.02-0.05
     thick on the rim, knob 0.03-0.07) 15 %; a cantilever handle (attached at the top only, hanging
     free; French presses, some mugs) 10 %; an overhead loop from rim to rim (kettles, teapots;
@@ -71,6 +75,9 @@ class MugParams:
     lid: float = 0.0  # lid disc thickness on the rim (0: none); stays
     lid_knob: float = 0.0  # knob radius on the lid
     handle_rise: float = 0.0  # overhead handles: height of the loop above the rim
+    spout_style: str = "cone"  # cone: short, solid, at the rim (jugs); tube: a teapot's long hollow spout
+    spout_radius: float = 0.0  # tube spouts: outer radius
+    spout_height: float = 0.3  # tube spouts: where they leave the wall, fraction of the height
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -123,6 +130,16 @@ def sample_vessel_params(rng: np.random.Generator, extended: bool = False) -> Mu
     return _extend_vessel(params, rng) if extended else params
 
 
+def sample_teapot_params(rng: np.random.Generator) -> MugParams:
+    """A vessel (same draws first) made a teapot: one handle, a long tube spout across from it, maybe a lid."""
+    p = sample_vessel_params(rng)
+    spout, radius, start = rng.uniform(0.3, 0.55), rng.uniform(0.035, 0.075), rng.uniform(0.2, 0.4)
+    spout = min(spout, (0.85 - radius - p.radius) / 0.7)  # its tip stays inside the family's frame
+    lid = float(rng.uniform(0.02, 0.05)) if rng.random() < 0.4 else 0.0
+    return replace(p, handles=1, spout=float(spout), spout_style="tube", spout_radius=float(radius),
+                   spout_height=float(start), lid=lid, lid_knob=float(rng.uniform(0.03, 0.07)) if lid else 0.0)
+
+
 def _extend_vessel(p: MugParams, rng: np.random.Generator) -> MugParams:
     lid = float(rng.uniform(0.02, 0.05)) if rng.random() < 0.15 else 0.0
     knob = float(rng.uniform(0.03, 0.07)) if lid else 0.0
@@ -173,7 +190,7 @@ def mug_body(p: MugParams) -> trimesh.Trimesh:
         lip.apply_translation((0, p.height / 2, 0))
         parts.append(lip)
     if p.spout > 0:
-        parts.append(_spout(p, revolve_profile(cavity)))
+        parts.append((_tube_spout if p.spout_style == "tube" else _spout)(p, revolve_profile(cavity)))
     if p.lid > 0:  # a disc resting on (and slightly sunk into) the rim, with a knob
         lid = trimesh.creation.cylinder(radius=p.radius - p.wall / 2, height=p.lid, sections=SECTIONS)
         lid.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
@@ -196,6 +213,24 @@ def _spout(p: MugParams, cavity: trimesh.Trimesh) -> trimesh.Trimesh:
     cone.apply_translation((_radius_at(p, y) - p.wall, y, 0))
     cone = _rotate_y(cone, p.handle_azimuth + (np.pi / 2 if p.handle_path == "overhead" else np.pi))
     return trimesh.boolean.difference([cone, cavity], engine="manifold")
+
+
+def _tube_spout(p: MugParams, cavity: trimesh.Trimesh, count: int = 32) -> trimesh.Trimesh:
+    """A teapot's spout: a hollow tube leaving the wall low, across from the handle, curving up and out
+    to about the rim (a quadratic Bezier in the plane of the handle's azimuth, on its far side)."""
+    y0 = -p.height / 2 + p.spout_height * p.height
+    r0 = _radius_at(p, y0)
+    start, control = np.array([r0 - p.wall / 2, y0]), np.array([r0 + 0.45 * p.spout, y0 + 0.1 * p.spout])
+    end = np.array([r0 + 0.7 * p.spout, min(y0 + 0.8 * p.spout, p.height / 2 + 0.1)])
+    t = np.linspace(0, 1, count)[:, None]
+    u, v = ((1 - t) ** 2 * start + 2 * t * (1 - t) * control + t**2 * end).T
+    section = shapely.geometry.Point(0, 0).buffer(p.spout_radius, 16)
+    bore = p.spout_radius - max(p.wall, 0.015)
+    if bore > 0.01:  # hollow when there is room for a bore
+        section = section.difference(shapely.geometry.Point(0, 0).buffer(bore, 16))
+    tube = trimesh.creation.sweep_polygon(section, _in_azimuth_plane(p, -u, v))
+    tube.fix_normals()
+    return trimesh.boolean.difference([tube, cavity], engine="manifold")
 
 
 def _handle_path(p: MugParams, count: int = 48) -> np.ndarray:

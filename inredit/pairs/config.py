@@ -14,7 +14,7 @@ from inredit.errors import InreditError
 from inredit.inr.spec import INRSpec
 
 EDITS = ("remove-handle", "symmetrize", "dilate", "erode")
-FAMILIES = {"remove-handle": ("mug", "vessel", "vessel-extended"), "symmetrize": ("composition", "mixed"),
+FAMILIES = {"remove-handle": ("mug", "vessel", "vessel-extended", "teapot"), "symmetrize": ("composition", "mixed"),
             "dilate": ("mixed", "mug", "composition"), "erode": ("mixed", "mug", "composition")}
 
 
@@ -22,7 +22,7 @@ FAMILIES = {"remove-handle": ("mug", "vessel", "vessel-extended"), "symmetrize":
 class PairConfig:
     edit: str = "remove-handle"
     family: str = "mug"  # mug | vessel (mugs, cups, jugs as real ones come) | vessel-extended (+ lids,
-    # cantilever and overhead handles) | composition | mixed (mugs + compositions)
+    # cantilever and overhead handles) | teapot (vessels with a long tube spout) | composition | mixed (mugs + compositions)
     n_pairs: int = 1000
     shard_size: int = 50  # pairs fitted together in one batch and stored in one shard
     seed: int = 0

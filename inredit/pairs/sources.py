@@ -18,7 +18,7 @@ from inredit.geometry.compositions import (
     make_composition,
     sample_composition_params,
 )
-from inredit.geometry.families import make_mug, sample_mug_params, sample_vessel_params
+from inredit.geometry.families import make_mug, sample_mug_params, sample_teapot_params, sample_vessel_params
 from inredit.geometry.mesh_io import from_trimesh
 from inredit.geometry.shapes import DifferenceShape, MeshShape, OffsetShape
 from inredit.pairs.config import PairConfig
@@ -50,7 +50,10 @@ def make_source(config: PairConfig, index: int) -> PairSource:
     if config.family == "meshes":
         return _user_source(config, index, split)
     family = config.family if config.family != "mixed" else ("mug" if rng.random() < 0.5 else "composition")
-    if family in ("mug", "vessel", "vessel-extended"):
+    if family == "teapot":
+        params = sample_teapot_params(rng)
+        mesh = make_mug(params)
+    elif family in ("mug", "vessel", "vessel-extended"):
         params = sample_mug_params(rng) if family == "mug" else sample_vessel_params(rng, family == "vessel-extended")
         mesh = make_mug(params)
     else:
