@@ -31,17 +31,14 @@ from inredit.fitting.job import load_fit_job  # noqa: E402
 from inredit.fitting.meshes import fit_meshes  # noqa: E402
 from inredit.geometry.metrics import grid_points  # noqa: E402
 from inredit.inr.io import load_inr  # noqa: E402
-from inredit.inr.torch_backend import forward  # noqa: E402
+from inredit.inr.torch_backend import evaluate_chunked  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
 
 
 @torch.no_grad()
-def values(inr, points: np.ndarray) -> np.ndarray:
-    return forward(inr, torch.from_numpy(points).float()[None].expand(inr.batch_size, -1, -1))[0].numpy()
-
-
 def cut_row(editor, inr, metadata: dict, box: list, grid: np.ndarray) -> dict:
-    f, edited = values(inr, grid), values(editor.edit(inr), grid)
+    points = torch.from_numpy(grid)
+    f, edited = (evaluate_chunked(x, points)[0].numpy() for x in (inr, editor.edit(inr)))
     body = (f < 0) & ~real.box_mask(grid, box)
     cut = body & (edited >= 0)
     far = cut & (real.distance_to_box(grid, box) > real.BODY_CUT_FAR)
