@@ -155,8 +155,8 @@ def original_fit_steps(config: PairConfig) -> int:
     return 0 if config.originals else config.original_steps
 
 
-def reused_originals(config: PairConfig, shard: int) -> INRWeights:
-    """Shard `shard`'s originals from the dataset `config.originals`, which must have this config's shapes and fits."""
+def check_reusable_originals(config: PairConfig) -> None:
+    """The dataset `config.originals` is complete and has this config's shapes and fits (raises otherwise)."""
     source_dir = Path(config.originals)
     index_file = source_dir / "index.json"
     if not index_file.exists():
@@ -165,7 +165,11 @@ def reused_originals(config: PairConfig, shard: int) -> INRWeights:
     differing = [key for key in ORIGINAL_KEYS if theirs.get(key) != mine.get(key)]
     if differing:
         raise InreditError(f"its originals are not this config's: they differ in {', '.join(differing)}", source_dir)
-    tensors = load_file(str(shard_path(source_dir, shard)))
+
+
+def reused_originals(config: PairConfig, shard: int) -> INRWeights:
+    """Shard `shard`'s originals from the dataset `config.originals` (checked by `prepare_output`)."""
+    tensors = load_file(str(shard_path(Path(config.originals), shard)))
     return INRWeights(config.spec, [tensors[f"original.weight.{l}"] for l in range(len(config.spec.layer_shapes()))])
 
 
@@ -183,7 +187,9 @@ def write_shard(config: PairConfig, out_dir: Path, shard: int, on_step: Callable
 
 
 def prepare_output(out_dir: Path, config: PairConfig) -> None:
-    """Create DIR or check it holds a dataset of this very config."""
+    """Create DIR or check it holds a dataset of this very config; check reused originals once, up front."""
+    if config.originals:
+        check_reusable_originals(config)
     out_dir.mkdir(parents=True, exist_ok=True)
     config_file = out_dir / "config.json"
     if config_file.exists():
