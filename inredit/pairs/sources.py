@@ -63,11 +63,11 @@ def make_source(config: PairConfig, index: int) -> PairSource:
         mesh = make_composition(params)
     normalized = from_trimesh(mesh, name=f"pair-{index}")
     original = normalized.mesh
-    if config.edit == "remove-handle" and config.target == "removed":  # the handles, grown by a margin, minus the body
-        handles = OffsetShape(MeshShape(edits.mug_handle(params).apply_transform(normalized.transform)), config.removed_margin)
-        target = DifferenceShape(handles, MeshShape(edits.remove_handle(params).apply_transform(normalized.transform)))
-    elif config.edit == "remove-handle":
+    if config.edit == "remove-handle":
         target = MeshShape(edits.remove_handle(params).apply_transform(normalized.transform))
+        if config.target == "removed":  # the handles, grown by a margin, minus the body
+            handles = MeshShape(edits.mug_handle(params).apply_transform(normalized.transform))
+            target = DifferenceShape(OffsetShape(handles, config.removed_margin), target)
     elif config.edit == "symmetrize":
         target = MeshShape(edits.symmetrize(original))
     elif config.edit == "dilate":
