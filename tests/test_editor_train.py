@@ -17,6 +17,7 @@ from inredit.edits.learning.augment import (
 from inredit.edits.learning.checkpoint import load_editor, save_editor
 from inredit.edits.learning.dwsnet import DWSNet
 from inredit.edits.learning.train import (
+    anchored_targets,
     change_weights,
     cut_loss,
     evaluate_loss,
@@ -142,6 +143,30 @@ def test_change_weights_mark_the_samples_an_edit_changes():
     assert sample_weights(inr, points, sdf, TrainConfig()) is None
     with pytest.raises(ValueError, match="inside_weight must be >= 0"):
         TrainConfig(inside_weight=-1.0)
+
+
+def test_anchored_targets_keep_the_input_where_it_already_agrees_with_the_target(tiny_pairs, tmp_path):
+    from inredit.inr.torch_backend import forward
+    from inredit.inr.weights import init_weights
+
+    inr = init_weights(INRSpec(), batch_size=2)
+    points = torch.rand(2, 100, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        inr.weights[-1] *= 0.05 / forward(inr, points).abs().max()  # values within +-0.05
+        before = forward(inr, points)
+    sdf = before + 0.004 * torch.sign(before)  # the target agrees: same side, 0.004 away
+    sdf[:, :10] = before[:, :10] + 0.05  # the edit moves the surface here
+    sdf[:, 10:20] = -before[:, 10:20]  # and flips these samples' side (within the band for some)
+    anchored = anchored_targets(inr, points, sdf, band=0.01)
+    torch.testing.assert_close(anchored[:, :20], sdf[:, :20])
+    torch.testing.assert_close(anchored[:, 20:], before[:, 20:])
+    assert (before[:, 10:20].abs() < 0.005).any()  # a flipped sample the band alone would have anchored
+    for bad, message in (({"anchor_band": 0.1}, "anchor_band must be in"), ({"anchor_band": 0.01, "cut": True}, "plain edits only")):
+        with pytest.raises(ValueError, match=message):
+            small(tiny_pairs, **bad)
+    # an editor trains with it and records it
+    state = train_editor(small(tiny_pairs, epochs=2, anchor_band=0.01), tmp_path)
+    assert state["history"] and json.loads((tmp_path / "train_config.json").read_text())["anchor_band"] == 0.01
 
 
 def test_cut_loss_asks_for_the_target_where_material_goes_and_a_margin_below_it_elsewhere():

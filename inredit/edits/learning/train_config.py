@@ -54,6 +54,10 @@ class TrainConfig:
     # samples inside the target weigh 1 + inside_weight: for an edit that removes material (remove-handle)
     # they are all body, and thin walls have few of them (see sample_weights)
     inside_weight: float = 0.0
+    # samples where the input INR already agrees with the target (same side of the surface, within
+    # anchor_band) are asked to keep the input's value: the edit changes nothing there, and correcting
+    # the input's fitting error is not its job (see anchored_targets); 0 turns it off
+    anchor_band: float = 0.0
     # dwsnet: axes whose mirror image of the input INR is an extra input channel (see DWSNet)
     mirror_inputs: tuple[int, ...] = ()
     iterations: int = 1  # dwsnet: residual steps per edit (see DWSNet)
@@ -91,6 +95,10 @@ class TrainConfig:
                              "(they weigh samples of the edited shape, not of the removed solid)")
         if self.changed_weight < 0 or self.inside_weight < 0:
             raise ValueError(f"changed_weight and inside_weight must be >= 0, got {self.changed_weight} and {self.inside_weight}")
+        if not 0 <= self.anchor_band < self.truncation:
+            raise ValueError(f"anchor_band must be in [0, truncation), got {self.anchor_band}")
+        if self.anchor_band > 0 and (self.cut or self.subtract):
+            raise ValueError("anchor_band works with plain edits only (cut and subtract editors have their own targets)")
         if self.unit_output and not self.cut:
             raise ValueError("unit_output works with cut editors only")
         if not 0 <= self.cut_margin < self.truncation:
