@@ -17,7 +17,7 @@ from inredit.edits.learning.augment import (
 from inredit.edits.learning.checkpoint import load_editor, save_editor
 from inredit.edits.learning.dwsnet import DWSNet
 from inredit.edits.learning.train import (
-    anchored_targets,
+    anchored_loss,
     change_weights,
     cut_loss,
     evaluate_loss,
@@ -145,7 +145,8 @@ def test_change_weights_mark_the_samples_an_edit_changes():
         TrainConfig(inside_weight=-1.0)
 
 
-def test_anchored_targets_keep_the_input_where_it_already_agrees_with_the_target(tiny_pairs, tmp_path):
+def test_anchored_loss_asks_for_the_input_where_it_already_agrees_with_the_target(tiny_pairs, tmp_path):
+    from inredit.inr import ops
     from inredit.inr.torch_backend import forward
     from inredit.inr.weights import init_weights
 
@@ -157,16 +158,25 @@ def test_anchored_targets_keep_the_input_where_it_already_agrees_with_the_target
     sdf = before + 0.004 * torch.sign(before)  # the target agrees: same side, 0.004 away
     sdf[:, :10] = before[:, :10] + 0.05  # the edit moves the surface here
     sdf[:, 10:20] = -before[:, 10:20]  # and flips these samples' side (within the band for some)
-    anchored = anchored_targets(inr, points, sdf, band=0.01)
-    torch.testing.assert_close(anchored[:, :20], sdf[:, :20])
-    torch.testing.assert_close(anchored[:, 20:], before[:, 20:])
     assert (before[:, 10:20].abs() < 0.005).any()  # a flipped sample the band alone would have anchored
+    changed = torch.cat([torch.full((2, 10), 0.05), 2 * before[:, 10:20].abs()], dim=1).sum(dim=1)
+    # the identity edit: no cost where the input agrees, the target's L1 elsewhere
+    torch.testing.assert_close(anchored_loss(inr, inr, points, sdf, 0.1, band=0.01), changed / 100)
+    # moving the surface by 0.002 everywhere costs 0.002^2 / (2 * 0.01) at each anchored sample (Huber)
+    moved = ops.offset(inr, -0.002)
+    with torch.no_grad():
+        moved_changed = (forward(moved, points)[:, :20] - sdf[:, :20]).abs().sum(dim=1)
+    torch.testing.assert_close(anchored_loss(moved, inr, points, sdf, 0.1, band=0.01), (moved_changed + 80 * 0.0002) / 100)
     for bad, message in (({"anchor_band": 0.1}, "anchor_band must be in"), ({"anchor_band": 0.01, "cut": True}, "plain edits only")):
         with pytest.raises(ValueError, match=message):
             small(tiny_pairs, **bad)
-    # an editor trains with it and records it
-    state = train_editor(small(tiny_pairs, epochs=2, anchor_band=0.01), tmp_path)
-    assert state["history"] and json.loads((tmp_path / "train_config.json").read_text())["anchor_band"] == 0.01
+    # an editor trains with it (it leaves the identity edit) and records it
+    train_editor(small(tiny_pairs, epochs=3, lr=1e-2, anchor_band=0.01), tmp_path)
+    assert json.loads((tmp_path / "train_config.json").read_text())["anchor_band"] == 0.01
+    model, _ = load_editor(tmp_path / "editor.safetensors")
+    val = load_pairs(tiny_pairs, "val").original
+    with torch.no_grad():
+        assert max((e - o).abs().max() for e, o in zip(model(val).weights, val.weights)) > 1e-2
 
 
 def test_cut_loss_asks_for_the_target_where_material_goes_and_a_margin_below_it_elsewhere():

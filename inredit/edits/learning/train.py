@@ -106,16 +106,23 @@ def sample_weights(original: INRWeights, points: torch.Tensor, sdf: torch.Tensor
     return weights
 
 
-@torch.no_grad()
-def anchored_targets(original: INRWeights, points: torch.Tensor, sdf: torch.Tensor, band: float) -> torch.Tensor:
-    """`(B, N)` loss targets: the target SDF, except where the input INR already agrees with it (same side
-    of the surface, within `band`), where it is the input's own value. There the edit changes nothing;
-    asked for the exact SDF instead, an editor learns to correct its input's fitting error, which it
-    cannot know, and shifts the surface by about that error everywhere: on walls a few voxels thin
-    (real cups, teapots) that cuts holes into bodies far from the handle."""
-    before = forward(original, points)
-    agrees = ((before - sdf).abs() < band) & ((before < 0) == (sdf < 0))
-    return torch.where(agrees, before, sdf)
+def anchored_loss(edited: INRWeights, original: INRWeights, points: torch.Tensor, sdf: torch.Tensor, truncation: float,
+                  band: float, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """`(B,)` loss of edited INRs whose samples where the input already agrees with the target (same side
+    of the surface, within `band`) ask to keep the input's value, not the target's. There the edit
+    changes nothing; asked for the exact SDF instead, an editor learns to correct its input's fitting
+    error, which it cannot know, and on real walls a few voxels thin that moves the surface enough to cut
+    holes into the body. The anchored samples cost a Huber penalty (quadratic within `band`): an L1 at
+    zero error would pin every weight and the editor would never leave the identity edit."""
+    with torch.no_grad():
+        before = forward(original, points)
+        agrees = ((before - sdf).abs() < band) & ((before < 0) == (sdf < 0))
+    pred = forward(edited, points)
+    kept = torch.nn.functional.huber_loss(pred, before, reduction="none", delta=band) / band  # |d| - band/2 beyond band
+    error = torch.where(agrees, kept, truncated_l1(pred, sdf, truncation))
+    if weights is None:
+        return error.mean(dim=1)
+    return (error * weights).sum(dim=1) / weights.sum(dim=1)
 
 
 @torch.no_grad()
@@ -244,9 +251,11 @@ def train_editor(config: TrainConfig, out_dir: str | Path, on_progress: Callable
                 per_inr = cut_loss(original, field, points, sdf, config.truncation, config.cut_margin)
             else:  # a subtract editor is trained on the solid it removes
                 edited = trained(original, composed=False) if config.subtract else trained(original)
+                weights = sample_weights(original, points, sdf, config)
                 if config.anchor_band > 0:
-                    sdf = anchored_targets(original, points, sdf, config.anchor_band)
-                per_inr = function_loss(edited, points, sdf, config.truncation, sample_weights(original, points, sdf, config))
+                    per_inr = anchored_loss(edited, original, points, sdf, config.truncation, config.anchor_band, weights)
+                else:
+                    per_inr = function_loss(edited, points, sdf, config.truncation, weights)
             # sum / global batch, times N: DDP's gradient mean over processes is the global batch mean
             loss = per_inr.sum() * processes.world / len(idx)
             if config.weight_loss > 0:
