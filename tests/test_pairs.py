@@ -99,6 +99,26 @@ def test_a_leaky_refit_fits_its_originals_with_a_leaky_start_and_joins_training(
         PairConfig(**(config.__dict__ | {"leak": 1.0}))
 
 
+
+def test_a_template_is_where_the_originals_start(tmp_path, monkeypatch):
+    from inredit.inr.io import save_inr
+    from inredit.inr.weights import init_weights
+    from inredit.pairs import builder
+
+    config = tiny(n_pairs=4, shard_size=4, splits=(0.5, 0.25, 0.25), quality_floor=0.0)
+    assert "template" not in config.to_dict()  # datasets built before templates keep their digest
+    start = init_weights(config.spec, 1)
+    start.weights[0].mul_(1.7)  # not the shared initialization
+    template = save_inr(tmp_path / "template.safetensors", start)
+    from_template = PairConfig(**(config.__dict__ | {"template": str(template)}))
+    assert from_template.digest() != config.digest()
+    starts = []
+    monkeypatch.setattr(builder, "fit_batch", lambda *a, **k: starts.append(k.get("init")) or fit_batch(*a, **k))
+    build_pairs(from_template, tmp_path / "pairs")
+    original_start, target_start = starts
+    assert torch.equal(original_start.weights[0][0], start.weights[0][0])
+    assert target_start.batch_size == 4  # targets start from their originals, as always
+
 class Killed(Exception):
     pass
 

@@ -30,6 +30,7 @@ from inredit.files import atomic_write, atomic_write_text
 from inredit.fitting.optimize import FitConfig, fit_batch, stack_samples
 from inredit.geometry.metrics import grid_points, iou
 from inredit.geometry.sampling import SamplingConfig, sample_shape_sdf
+from inredit.inr.io import load_inr
 from inredit.inr.weights import INRWeights
 from inredit.pairs.card import write_card
 from inredit.pairs.config import ORIGINAL_KEYS, PairConfig
@@ -123,7 +124,8 @@ def build_shard(config: PairConfig, shard: int, on_step: Callable[[int], None] |
         original = reused_originals(config, shard)
     else:
         points, sdf = stack_samples([s.points for s in originals], [s.sdf for s in originals])
-        original = fit_batch(points, sdf, config.spec, fit_original, on_step=on_step).inr
+        template = load_inr(config.template, expected_spec=config.spec)[0] if config.template else None
+        original = fit_batch(points, sdf, config.spec, fit_original, init=template, on_step=on_step).inr
     points, sdf = stack_samples([s.points for s in targets], [s.sdf for s in targets])
     offset = original_fit_steps(config)
     target = fit_batch(points, sdf, config.spec, fit_target, init=original,

@@ -59,6 +59,9 @@ class PairConfig:
     # a complete dataset whose originals this one reuses instead of fitting them again: same shapes, fit
     # settings and refit (see ORIGINAL_KEYS); only the targets are fitted
     originals: str = ""
+    # an INR file (same spec) every original starts from instead of the spec's shared initialization, as
+    # `inredit fit --init-from`: fits of one shape land nearer each other in weight space from a fitted start
+    template: str = ""
 
     def __post_init__(self) -> None:
         if self.family == "meshes":
@@ -103,6 +106,8 @@ class PairConfig:
             data.pop("removed_margin")
         if not self.originals:
             data.pop("originals")
+        if not self.template:
+            data.pop("template")
         data["spec"] = self.spec.to_dict()
         data["splits"] = list(self.splits)
         return data
@@ -114,7 +119,7 @@ class PairConfig:
 # what determines a dataset's originals (their shapes, samples and fits): a dataset may reuse the originals
 # of another whose config agrees on these
 ORIGINAL_KEYS = ("family", "n_pairs", "shard_size", "seed", "splits", "n_samples", "surface_fraction", "near_fraction",
-                 "original_steps", "points_per_step", "max_parts", "spec", "refit", "leak", "pairs_csv", "csv_sha256", "up")
+                 "original_steps", "points_per_step", "max_parts", "spec", "refit", "leak", "pairs_csv", "csv_sha256", "up", "template")
 
 
 def mesh_pairs_config(pairs_csv: str | Path, edit: str, base: PairConfig | None = None) -> PairConfig:
