@@ -29,6 +29,7 @@ the fit job (`--config`, default: the default job, `up: auto`), then:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import warnings
@@ -77,6 +78,18 @@ def handled_meshes() -> tuple[dict, dict[str, Path]]:
     """The catalog, and the files of its meshes that have a handle box."""
     catalog = yaml.safe_load(CATALOG.read_text())
     return catalog, {k: path for k, path in mesh_files(catalog).items() if "handle" in catalog["meshes"][k]}
+
+
+def fits_by_seed(files: dict[str, Path], work: Path, n_seeds: int) -> list[dict[str, Path]]:
+    """The meshes fitted by the default fit job with fit seeds 0 .. n_seeds - 1, cached in work/seed<s>
+    (fit_meshes skips a fit already there): per seed, {mesh id: INR file}."""
+    job = load_fit_job(None)
+    fits = []
+    for seed in range(n_seeds):
+        seeded = dataclasses.replace(job, fit=dataclasses.replace(job.fit, seed=seed))
+        records = {Path(r.path).stem: Path(r.path) for r in fit_meshes(list(files.values()), work / f"seed{seed}", seeded)}
+        fits.append({k: records[path.stem] for k, path in files.items()})
+    return fits
 
 
 def z_up_copy(path: Path, out_dir: Path) -> Path:

@@ -14,7 +14,6 @@ width-64 INRs already fills tiny-cuda-nn's widest fully fused layer (128).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import warnings
 from pathlib import Path
@@ -30,7 +29,6 @@ from torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
 from inredit.edits.registry import resolve_editor  # noqa: E402
 from inredit.fitting.job import load_fit_job  # noqa: E402
-from inredit.fitting.meshes import fit_meshes  # noqa: E402
 from inredit.geometry.mesh_io import load_mesh  # noqa: E402
 from inredit.geometry.metrics import grid_points, iou  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
@@ -67,12 +65,10 @@ def main() -> None:
     inside = {k: MeshShape(m.mesh, m.watertight).occupancy(grid) for k, m in meshes.items()}  # as real.py
     handle = {k: real.box_mask(grid, catalog["meshes"][k]["handle"]) for k in files}
     rows = []
-    for seed in range(args.fits):
-        seeded = dataclasses.replace(job, fit=dataclasses.replace(job.fit, seed=seed))
-        records = {Path(r.path).stem: r.path for r in fit_meshes(list(files.values()), args.work / f"seed{seed}", seeded)}
+    for seed, fits in enumerate(real.fits_by_seed(files, args.work, args.fits)):
         scores = {t: [] for t in TOLERANCES}
         for k, path in files.items():
-            inr, metadata = load_inr(records[path.stem])
+            inr, metadata = load_inr(fits[k])
             with torch.no_grad():
                 f, g = (evaluate_chunked(x, points)[0].numpy() for x in (inr, editor.edit(inr)))
             for t in TOLERANCES:

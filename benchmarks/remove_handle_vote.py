@@ -14,7 +14,6 @@ weight space it would be the median of the edited SDFs, an exact composition of 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import warnings
 from pathlib import Path
@@ -29,7 +28,6 @@ from torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
 from inredit.edits.registry import resolve_editor  # noqa: E402
 from inredit.fitting.job import load_fit_job  # noqa: E402
-from inredit.fitting.meshes import fit_meshes  # noqa: E402
 from inredit.geometry.mesh_io import load_mesh  # noqa: E402
 from inredit.geometry.metrics import grid_points, iou  # noqa: E402
 from inredit.geometry.shapes import MeshShape  # noqa: E402
@@ -53,11 +51,7 @@ def main() -> None:
     catalog, files = real.handled_meshes()
     handled = list(files)
     job = load_fit_job(None)
-    fitted = []
-    for seed in range(args.fits):
-        seeded = dataclasses.replace(job, fit=dataclasses.replace(job.fit, seed=seed))
-        records = fit_meshes([files[k] for k in handled], args.work / f"seed{seed}", seeded)
-        fitted.append({Path(r.path).stem: r.path for r in records})
+    fitted = real.fits_by_seed(files, args.work, args.fits)
 
     editor = resolve_editor("remove-handle", args.editor, remove_only=args.remove_only)
     grid = grid_points(real.RESOLUTION)
@@ -65,7 +59,7 @@ def main() -> None:
     for k in handled:
         inside = MeshShape(load_mesh(files[k], up=job.up).mesh).occupancy(grid)
         handle = real.box_mask(grid, catalog["meshes"][k]["handle"])
-        edits = [inr_occupancy(editor.edit(load_inr(fits[files[k].stem])[0]), real.RESOLUTION)[0] for fits in fitted]
+        edits = [inr_occupancy(editor.edit(load_inr(fits[k])[0]), real.RESOLUTION)[0] for fits in fitted]
         majority = np.sum(edits, axis=0) * 2 > len(edits)
         emptied = [float((~e[inside & handle]).mean()) for e in edits]
         rows.append({"mesh": k} | {f"emptied_seed{s}": v for s, v in enumerate(emptied)}
