@@ -80,6 +80,14 @@ def handled_meshes() -> tuple[dict, dict[str, Path]]:
     return catalog, {k: path for k, path in mesh_files(catalog).items() if "handle" in catalog["meshes"][k]}
 
 
+def handled_masks(catalog: dict, files: dict[str, Path], grid: np.ndarray) -> tuple[dict, dict]:
+    """Per handled mesh (read with the default fit job's up axis, as the fits), its occupancy on `grid`
+    and the grid points in its handle box: {mesh id: mask} each."""
+    up = load_fit_job(None).up
+    meshes = {k: load_mesh(path, up=up) for k, path in files.items()}
+    inside = {k: MeshShape(m.mesh, m.watertight).occupancy(grid) for k, m in meshes.items()}
+    return inside, {k: box_mask(grid, catalog["meshes"][k]["handle"]) for k in files}
+
 def fits_by_seed(files: dict[str, Path], work: Path, n_seeds: int) -> list[dict[str, Path]]:
     """The meshes fitted by the default fit job with fit seeds 0 .. n_seeds - 1, cached in work/seed<s>
     (fit_meshes skips a fit already there): per seed, {mesh id: INR file}."""

@@ -29,10 +29,7 @@ import real  # noqa: E402  (benchmarks/ is on sys.path: the real-mesh benchmark'
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
 from inredit.edits.registry import resolve_editor  # noqa: E402
-from inredit.fitting.job import load_fit_job  # noqa: E402
-from inredit.geometry.mesh_io import load_mesh  # noqa: E402
 from inredit.geometry.metrics import grid_points, iou  # noqa: E402
-from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.inr import ops  # noqa: E402
 from inredit.inr.io import load_inr  # noqa: E402
 from inredit.inr.torch_backend import evaluate_chunked  # noqa: E402
@@ -64,10 +61,7 @@ def main() -> None:
     second = resolve_editor("remove-handle", args.second_editor) if args.second_editor else None
     grid = grid_points(real.RESOLUTION)
     points = torch.from_numpy(grid)
-    up = load_fit_job(None).up  # as the fits
-    meshes = {k: load_mesh(path, up=up) for k, path in files.items()}
-    inside = {k: MeshShape(m.mesh, m.watertight).occupancy(grid) for k, m in meshes.items()}  # as real.py
-    handle = {k: real.box_mask(grid, catalog["meshes"][k]["handle"]) for k in files}
+    inside, handle = real.handled_masks(catalog, files, grid)
     rows = []
     for seed, fits in enumerate(real.fits_by_seed(files, args.work, args.fits)):
         scores: dict[str, list] = {}

@@ -28,10 +28,7 @@ import real  # noqa: E402  (benchmarks/ is on sys.path: the real-mesh benchmark'
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
 from inredit.edits.registry import resolve_editor  # noqa: E402
-from inredit.fitting.job import load_fit_job  # noqa: E402
-from inredit.geometry.mesh_io import load_mesh  # noqa: E402
 from inredit.geometry.metrics import grid_points, iou  # noqa: E402
-from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.inr.io import load_inr  # noqa: E402
 from inredit.inr.torch_backend import evaluate_chunked  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
@@ -57,13 +54,10 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*not watertight.*")
 
     catalog, files = real.handled_meshes()
-    job = load_fit_job(None)
     editor = resolve_editor("remove-handle", args.editor)
     grid = grid_points(real.RESOLUTION)
     points = torch.from_numpy(grid)
-    meshes = {k: load_mesh(path, up=job.up) for k, path in files.items()}
-    inside = {k: MeshShape(m.mesh, m.watertight).occupancy(grid) for k, m in meshes.items()}  # as real.py
-    handle = {k: real.box_mask(grid, catalog["meshes"][k]["handle"]) for k in files}
+    inside, handle = real.handled_masks(catalog, files, grid)
     rows = []
     for seed, fits in enumerate(real.fits_by_seed(files, args.work, args.fits)):
         scores = {t: [] for t in TOLERANCES}
