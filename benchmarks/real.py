@@ -88,6 +88,7 @@ def handled_masks(catalog: dict, files: dict[str, Path], grid: np.ndarray) -> tu
     inside = {k: MeshShape(m.mesh, m.watertight).occupancy(grid) for k, m in meshes.items()}
     return inside, {k: box_mask(grid, catalog["meshes"][k]["handle"]) for k in files}
 
+
 def fits_by_seed(files: dict[str, Path], work: Path, n_seeds: int) -> list[dict[str, Path]]:
     """The meshes fitted by the default fit job with fit seeds 0 .. n_seeds - 1, cached in work/seed<s>
     (fit_meshes skips a fit already there): per seed, {mesh id: INR file}."""

@@ -27,10 +27,7 @@ import real  # noqa: E402  (benchmarks/ is on sys.path: the real-mesh benchmark'
 from torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
 from inredit.edits.registry import resolve_editor  # noqa: E402
-from inredit.fitting.job import load_fit_job  # noqa: E402
-from inredit.geometry.mesh_io import load_mesh  # noqa: E402
 from inredit.geometry.metrics import grid_points, iou  # noqa: E402
-from inredit.geometry.shapes import MeshShape  # noqa: E402
 from inredit.inr.io import load_inr  # noqa: E402
 from inredit.render.grids import inr_occupancy  # noqa: E402
 from inredit.tables import markdown_table  # noqa: E402
@@ -49,16 +46,14 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*not watertight.*")
 
     catalog, files = real.handled_meshes()
-    handled = list(files)
-    job = load_fit_job(None)
     fitted = real.fits_by_seed(files, args.work, args.fits)
 
     editor = resolve_editor("remove-handle", args.editor, remove_only=args.remove_only)
     grid = grid_points(real.RESOLUTION)
+    inside_of, handle_of = real.handled_masks(catalog, files, grid)
     rows = []
-    for k in handled:
-        inside = MeshShape(load_mesh(files[k], up=job.up).mesh).occupancy(grid)
-        handle = real.box_mask(grid, catalog["meshes"][k]["handle"])
+    for k in files:
+        inside, handle = inside_of[k], handle_of[k]
         edits = [inr_occupancy(editor.edit(load_inr(fits[k])[0]), real.RESOLUTION)[0] for fits in fitted]
         majority = np.sum(edits, axis=0) * 2 > len(edits)
         emptied = [float((~e[inside & handle]).mean()) for e in edits]

@@ -99,7 +99,6 @@ def test_a_leaky_refit_fits_its_originals_with_a_leaky_start_and_joins_training(
         PairConfig(**(config.__dict__ | {"leak": 1.0}))
 
 
-
 def test_a_template_is_where_the_originals_start(tmp_path, monkeypatch):
     from inredit.inr.io import save_inr
     from inredit.inr.weights import init_weights
@@ -118,6 +117,7 @@ def test_a_template_is_where_the_originals_start(tmp_path, monkeypatch):
     original_start, target_start = starts
     assert torch.equal(original_start.weights[0][0], start.weights[0][0])
     assert target_start.batch_size == 4  # targets start from their originals, as always
+
 
 class Killed(Exception):
     pass
